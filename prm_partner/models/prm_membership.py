@@ -1,0 +1,755 @@
+import threading
+from collections import defaultdict
+
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.osv import expression
+from odoo.tools import SQL, format_amount
+
+EVALUATION_CHUNK = 1000
+STATE_DATE_FIELD = {
+    "onboarding": "date_onboarding",
+    "active": "date_start",
+    "suspended": "date_suspended",
+    "ended": "date_end",
+}
+
+
+class PrmMembership(models.Model):
+    """One partner company in one program, with its tier."""
+
+    _name = "prm.membership"
+    _description = "Partner Program Membership"
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _order = "program_id, tier_sequence desc, partner_id, id"
+    _rec_names_search = ["partner_id", "program_id"]
+
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Partner company",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        tracking=True,
+        domain="[('is_company', '=', True)]",
+    )
+    program_id = fields.Many2one(
+        "prm.program", required=True, index=True, ondelete="restrict", tracking=True
+    )
+    program_type = fields.Selection(related="program_id.program_type", store=True)
+    company_id = fields.Many2one(
+        related="program_id.company_id", store=True, index=True, precompute=True
+    )
+    currency_id = fields.Many2one(related="program_id.currency_id")
+    state = fields.Selection(
+        [
+            ("applicant", "Applicant"),
+            ("onboarding", "Onboarding"),
+            ("active", "Active"),
+            ("suspended", "Suspended"),
+            ("ended", "Ended"),
+        ],
+        default="applicant",
+        required=True,
+        index=True,
+        tracking=True,
+        group_expand="_group_expand_states",
+    )
+    date_onboarding = fields.Date("Onboarding since", tracking=True, copy=False)
+    date_start = fields.Date("Active since", tracking=True, copy=False)
+    date_suspended = fields.Date("Suspended on", tracking=True, copy=False)
+    date_end = fields.Date("Ended on", tracking=True, copy=False)
+    tier_id = fields.Many2one(
+        "prm.tier",
+        index="btree_not_null",
+        tracking=True,
+        domain="[('program_id', '=', program_id)]",
+        ondelete="restrict",
+    )
+    tier_sequence = fields.Integer(related="tier_id.sequence", store=True)
+    user_id = fields.Many2one(
+        "res.users",
+        string="Partner manager",
+        index="btree_not_null",
+        tracking=True,
+        default=lambda self: self.env.user,
+        domain="[('share', '=', False)]",
+    )
+    date_review_next = fields.Date("Next review", index="btree_not_null", tracking=True)
+    tier_locked = fields.Boolean(
+        "Tier locked",
+        index=True,
+        tracking=True,
+        help="A locked tier is kept as set by hand: automatic evaluation skips it.",
+    )
+    tier_lock_reason = fields.Text(tracking=True)
+    at_risk = fields.Boolean(
+        "At risk",
+        index=True,
+        readonly=True,
+        help="The partner no longer meets its tier and will be demoted on the "
+        "demotion date unless it recovers.",
+    )
+    demotion_date = fields.Date(readonly=True, tracking=True)
+    demotion_tier_id = fields.Many2one("prm.tier", readonly=True)
+    date_evaluated = fields.Date("Last evaluation", readonly=True)
+    tier_history_ids = fields.One2many("prm.tier.history", "membership_id")
+    tier_history_count = fields.Integer(compute="_compute_tier_history_count")
+    # benefits of the tier
+    discount_percent = fields.Float(related="tier_id.discount_percent")
+    commission_percent = fields.Float(related="tier_id.commission_percent")
+    lead_weight = fields.Integer(related="tier_id.lead_weight")
+    mdf_budget = fields.Monetary(related="tier_id.mdf_budget")
+    benefit_text = fields.Html(related="tier_id.benefit_text")
+    # live measures and progress (non stored; computed for all records at once)
+    won_revenue = fields.Monetary(compute="_compute_progress")
+    won_deals = fields.Integer(compute="_compute_progress")
+    certified_people = fields.Integer(compute="_compute_progress")
+    next_tier_id = fields.Many2one("prm.tier", compute="_compute_progress")
+    next_tier_progress = fields.Html(compute="_compute_progress")
+    color = fields.Integer(related="tier_id.color")
+
+    _sql_constraints = [
+        (
+            "partner_program_unique",
+            "UNIQUE(partner_id, program_id)",
+            "This partner is already a member of this program.",
+        ),
+    ]
+
+    # ------------------------------------------------------------------
+    # COMPUTE
+    # ------------------------------------------------------------------
+    @api.depends("partner_id", "program_id")
+    def _compute_display_name(self):
+        for membership in self:
+            partner, program = membership.partner_id, membership.program_id
+            membership.display_name = f"{partner.name or ''} - {program.name or ''}"
+
+    def _compute_access_url(self):  # pylint: disable=missing-return
+        super()._compute_access_url()
+        for membership in self:
+            membership.access_url = f"/my/memberships/{membership.id}"
+
+    def _compute_tier_history_count(self):
+        counts = dict(
+            self.env["prm.tier.history"]._read_group(
+                [("membership_id", "in", self.ids)], ["membership_id"], ["__count"]
+            )
+        )
+        for membership in self:
+            membership.tier_history_count = counts.get(membership, 0)
+
+    @api.depends("tier_id", "program_id")
+    @api.depends_context("uid")
+    def _compute_progress(self):
+        """Live measures and the criteria of the next tier, for all records at once."""
+        records = self.filtered("id")
+        measures = records.sudo()._prm_measure(fields.Date.context_today(self))
+        for membership in self:
+            values_by_tier = measures.get(membership.id, {})
+            tiers = membership.sudo().program_id.tier_ids.sorted("sequence")
+            current = membership.sudo().tier_id
+            next_tier = tiers.filtered(
+                lambda t, c=current: not c or t.sequence > c.sequence
+            )[:1]
+            reference = next_tier or current or tiers[:1]
+            values = values_by_tier.get(reference.id, {})
+            membership.won_revenue = values.get("won_revenue", 0.0)
+            membership.won_deals = values.get("won_deals", 0)
+            membership.certified_people = values.get("certified_people", 0)
+            membership.next_tier_id = next_tier
+            membership.next_tier_progress = (
+                next_tier and membership._progress_html(next_tier, values)
+            ) or False
+
+    def _group_expand_states(self, states, domain):
+        return [key for key, _label in self._fields["state"].selection]
+
+    # ------------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------------
+    @api.constrains("partner_id")
+    def _check_partner_company(self):
+        for membership in self:
+            if membership.partner_id != membership.partner_id.commercial_partner_id:
+                raise ValidationError(
+                    self.env._(
+                        "%(partner)s is a contact of %(company)s: memberships are held "
+                        "by the partner company.",
+                        partner=membership.partner_id.display_name,
+                        company=membership.partner_id.commercial_partner_id.display_name,
+                    )
+                )
+
+    def _check_not_member_yet(self, pairs):
+        """Refuse (partner id, program id) ``pairs`` already taken by another
+        membership or repeated among themselves, before the database refuses them."""
+        pairs = [
+            (partner, program) for partner, program in pairs if partner and program
+        ]
+        if not pairs:
+            return
+        taken = {
+            (partner.id, program.id)
+            for partner, program in self.with_context(active_test=False)._read_group(
+                [
+                    ("partner_id", "in", [partner for partner, _program in pairs]),
+                    ("program_id", "in", [program for _partner, program in pairs]),
+                    ("id", "not in", self.ids),
+                ],
+                ["partner_id", "program_id"],
+            )
+        }
+        seen = set()
+        for pair in pairs:
+            if pair in taken or pair in seen:
+                partner = self.env["res.partner"].browse(pair[0])
+                program = self.env["prm.program"].browse(pair[1])
+                raise ValidationError(
+                    self.env._(
+                        "%(partner)s is already a member of the program %(program)s.",
+                        partner=partner.display_name,
+                        program=program.display_name,
+                    )
+                )
+            seen.add(pair)
+
+    @api.constrains("tier_locked", "tier_lock_reason")
+    def _check_lock_reason(self):
+        for membership in self:
+            if (
+                membership.tier_locked
+                and not (membership.tier_lock_reason or "").strip()
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Give a reason to lock the tier of %(membership)s.",
+                        membership=membership.display_name,
+                    )
+                )
+
+    @api.constrains("tier_id", "program_id")
+    def _check_tier_program(self):
+        for membership in self:
+            if (
+                membership.tier_id
+                and membership.tier_id.program_id != membership.program_id
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Tier %(tier)s belongs to another program than %(program)s.",
+                        tier=membership.tier_id.name,
+                        program=membership.program_id.name,
+                    )
+                )
+
+    @api.constrains("date_start", "date_end")
+    def _check_dates(self):
+        for membership in self:
+            if (
+                membership.date_start
+                and membership.date_end
+                and membership.date_end < membership.date_start
+            ):
+                raise ValidationError(
+                    self.env._("A membership cannot end before it starts.")
+                )
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        today = fields.Date.context_today(self)
+        for vals in vals_list:
+            date_field = STATE_DATE_FIELD.get(vals.get("state"))
+            if date_field and not vals.get(date_field):
+                vals[date_field] = today
+        self._check_not_member_yet(
+            [(vals.get("partner_id"), vals.get("program_id")) for vals in vals_list]
+        )
+        memberships = super().create(vals_list)
+        entry = memberships.filtered(lambda m: not m.tier_id and m.program_id.tier_ids)
+        for program, records in entry.grouped("program_id").items():
+            records.tier_id = program.tier_ids.sorted("sequence")[:1]
+        return memberships
+
+    def write(self, vals):
+        date_field = STATE_DATE_FIELD.get(vals.get("state"))
+        if date_field and date_field not in vals:
+            vals = dict(vals, **{date_field: fields.Date.context_today(self)})
+        if "partner_id" in vals or "program_id" in vals:
+            self._check_not_member_yet(
+                [
+                    (
+                        vals.get("partner_id", membership.partner_id.id),
+                        vals.get("program_id", membership.program_id.id),
+                    )
+                    for membership in self
+                ]
+            )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_active(self):
+        if any(membership.state == "active" for membership in self):
+            raise UserError(
+                self.env._("An active membership cannot be deleted: end it instead.")
+            )
+
+    # ------------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------------
+    def action_set_onboarding(self):
+        self.write({"state": "onboarding"})
+
+    def action_activate(self):
+        self.write({"state": "active", "date_end": False})
+
+    def action_suspend(self):
+        self.write({"state": "suspended"})
+
+    def action_end(self):
+        self.write({"state": "ended"})
+
+    def action_unlock_tier(self):
+        self.write({"tier_locked": False, "tier_lock_reason": False})
+
+    def action_open_tier_lock(self):
+        self.ensure_one()
+        return {
+            "name": self.env._("Set the tier by hand"),
+            "type": "ir.actions.act_window",
+            "res_model": "prm.membership.tier.lock",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_membership_id": self.id},
+        }
+
+    def action_view_tier_history(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "prm_partner.prm_tier_history_action"
+        )
+        action["domain"] = [("membership_id", "=", self.id)]
+        return action
+
+    def action_evaluate_tiers(self):
+        """Button: evaluate these memberships now and report what changed."""
+        result = self._evaluate_tiers()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": self.env._("Tier evaluation done"),
+                "message": self.env._(
+                    "%(evaluated)s evaluated: %(promoted)s promoted, %(demoted)s "
+                    "demoted, %(at_risk)s newly at risk, %(recovered)s recovered.",
+                    **{key: len(value) for key, value in result.items()},
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def _set_tier_manually(self, tier, reason, lock=True):
+        """Manual override: set ``tier``, lock it and record why."""
+        self.ensure_one()
+        if not (reason or "").strip():
+            raise ValidationError(
+                self.env._("Give a reason to change the tier by hand.")
+            )
+        old_tier = self.tier_id
+        self.write(
+            {
+                "tier_id": tier.id,
+                "tier_locked": lock,
+                "tier_lock_reason": reason if lock else False,
+                "at_risk": False,
+                "demotion_date": False,
+                "demotion_tier_id": False,
+            }
+        )
+        # the history is an audit log written by the system, never by users
+        self.env["prm.tier.history"].sudo().create(
+            {
+                "membership_id": self.id,
+                "old_tier_id": old_tier.id,
+                "new_tier_id": tier.id,
+                "kind": "manual",
+                "user_id": self.env.user.id,
+                "reason": reason,
+            }
+        )
+
+    # ------------------------------------------------------------------
+    # MEASURES
+    # ------------------------------------------------------------------
+    @api.model
+    def _won_lead_domain(self, partners, date_from):
+        """The leads that count toward tiers: won (active, in a won stage), closed
+        on or after ``date_from``, assigned to one of ``partners``."""
+        return [
+            ("partner_assigned_id", "in", partners.ids),
+            ("active", "=", True),
+            ("stage_id.is_won", "=", True),
+            ("date_closed", ">=", fields.Datetime.to_datetime(date_from)),
+        ]
+
+    def _measure_satisfaction(self, date_from):
+        """Hook: mean customer satisfaction (0-10) per partner company since
+        ``date_from``, as ``{partner: score}``. No measure without survey data."""
+        return {}
+
+    def _prm_measure(self, today):
+        """Measure every criterion of every tier of the memberships' programs.
+
+        Set-based: one grouped lead query per distinct trailing window, one grouped
+        certification query, one partner search per tier with an extra domain.
+
+        :return: ``{membership_id: {tier_id: {"won_revenue": float, "won_deals": int,
+            "certified_people": int, "satisfaction": float or None,
+            "domain_ok": bool}}}``
+        """
+        if not self:
+            return {}
+        partners = self.partner_id
+        tiers = self.program_id.tier_ids
+        Lead = self.env["crm.lead"].sudo()
+        wins = {}
+        for window in set(tiers.mapped("window_months")):
+            date_from = today - relativedelta(months=window)
+            rows = Lead._read_group(
+                self._won_lead_domain(partners, date_from),
+                ["partner_assigned_id", "prm_program_id"],
+                ["expected_revenue:sum", "__count"],
+            )
+            for partner, program, revenue, count in rows:
+                wins[window, partner.id, program.id] = (revenue, count)
+        people = defaultdict(lambda: defaultdict(set))
+        for company, certification, persons in (
+            self.env["prm.partner.certification"]
+            .sudo()
+            ._read_group(
+                [
+                    ("commercial_partner_id", "in", partners.ids),
+                    ("state", "!=", "expired"),
+                ],
+                ["commercial_partner_id", "certification_id"],
+                ["partner_id:array_agg"],
+            )
+        ):
+            people[company.id][certification.id].update(persons)
+        domain_ok = {
+            tier.id: set(
+                self.env["res.partner"]
+                .sudo()
+                .with_context(active_test=False)
+                ._search(
+                    expression.AND(
+                        [tier._partner_domain(), [("id", "in", partners.ids)]]
+                    )
+                )
+            )
+            for tier in tiers.filtered("partner_domain")
+        }
+        satisfaction = {
+            tier.id: self._measure_satisfaction(
+                today - relativedelta(months=tier.window_months)
+            )
+            for tier in tiers.filtered("min_satisfaction")
+        }
+        result = {}
+        for membership in self:
+            pid, program = membership.partner_id.id, membership.program_id
+            by_tier = result[membership.id] = {}
+            for tier in program.tier_ids:
+                revenue = deals = 0
+                for program_key in (program.id, False):
+                    found = wins.get((tier.window_months, pid, program_key))
+                    if found:
+                        revenue += found[0]
+                        deals += found[1]
+                certs = tier.certification_ids.ids or people[pid].keys()
+                persons = set().union(*(people[pid].get(c, ()) for c in certs))
+                by_tier[tier.id] = {
+                    "won_revenue": revenue,
+                    "won_deals": deals,
+                    "certified_people": len(persons),
+                    "satisfaction": satisfaction.get(tier.id, {}).get(
+                        membership.partner_id
+                    ),
+                    "domain_ok": tier.id not in domain_ok
+                    or (pid in domain_ok[tier.id]),
+                }
+        return result
+
+    @api.model
+    def _tier_met(self, tier, values):
+        """Whether the measured ``values`` meet every criterion of ``tier``."""
+        satisfaction = values.get("satisfaction")
+        return (
+            values["won_revenue"] >= tier.min_won_revenue
+            and values["won_deals"] >= tier.min_won_deals
+            and values["certified_people"] >= tier.min_certified_people
+            and (
+                not tier.min_satisfaction
+                or (satisfaction is not None and satisfaction >= tier.min_satisfaction)
+            )
+            and values["domain_ok"]
+        )
+
+    @api.model
+    def _criteria_met(self, tier, values):
+        """Return the list of (label, current, threshold, met) of ``tier``."""
+        env = self.env
+        rows = [
+            (
+                env._("Won revenue (%(months)s months)", months=tier.window_months),
+                values.get("won_revenue", 0.0),
+                tier.min_won_revenue,
+                "amount",
+            ),
+            (
+                env._("Won deals (%(months)s months)", months=tier.window_months),
+                values.get("won_deals", 0),
+                tier.min_won_deals,
+                "int",
+            ),
+            (
+                env._("Certified people"),
+                values.get("certified_people", 0),
+                tier.min_certified_people,
+                "int",
+            ),
+        ]
+        criteria = [
+            (label, current, threshold, current >= threshold, kind)
+            for label, current, threshold, kind in rows
+        ]
+        if tier.min_satisfaction:
+            score = values.get("satisfaction")
+            criteria.append(
+                (
+                    env._("Customer satisfaction"),
+                    score or 0.0,
+                    tier.min_satisfaction,
+                    score is not None and score >= tier.min_satisfaction,
+                    "float",
+                )
+            )
+        if tier.partner_domain:
+            ok = values.get("domain_ok", False)
+            criteria.append((env._("Other conditions"), ok, True, ok, "bool"))
+        return criteria
+
+    def _progress_html(self, tier, values):
+        self.ensure_one()
+        lines = []
+        for label, current, threshold, met, kind in self._criteria_met(tier, values):
+            shown, target = current, threshold
+            if kind == "amount":
+                shown = format_amount(self.env, current, self.currency_id)
+                target = format_amount(self.env, threshold, self.currency_id)
+            elif kind == "bool":
+                shown = self.env._("met") if met else self.env._("not met")
+                target = self.env._("met")
+            lines.append(
+                Markup("<li class='%s'><span>%s</span>: <b>%s</b> / %s</li>")
+                % ("text-success" if met else "text-muted", label, shown, target)
+            )
+        return Markup("<ul class='list-unstyled mb-0'>%s</ul>") % Markup("").join(lines)
+
+    # ------------------------------------------------------------------
+    # TIER EVALUATION
+    # ------------------------------------------------------------------
+    def _lock_for_evaluation(self):
+        """Lock the evaluable memberships among ``self`` (active, tier not locked).
+
+        Rows another transaction holds are skipped (``SKIP LOCKED``): two workers
+        evaluating at once each work on their own rows, so they never write
+        conflicting tiers or duplicate history lines.
+        """
+        if not self:
+            return self
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM prm_membership WHERE id IN %s AND state = 'active' "
+                "AND tier_locked IS NOT TRUE ORDER BY id FOR UPDATE SKIP LOCKED",
+                tuple(self.ids),
+            )
+        )
+        locked = self.browse([row[0] for row in self.env.cr.fetchall()])
+        locked.invalidate_recordset()
+        return locked
+
+    def _evaluate_tiers(self, today=None):
+        """Evaluate the tiers of these memberships.
+
+        Each unlocked active membership gets the highest tier of its program whose
+        criteria it meets (the entry tier when it meets none). A promotion applies at
+        once. A demotion waits the program's grace period: the membership is flagged
+        at risk with the demotion date and its partner manager gets an activity;
+        when the date comes and the partner still falls short, the demotion applies.
+        Every tier change is written to ``prm.tier.history`` and to the chatter.
+
+        The work is set-based: queries do not grow with the number of memberships.
+
+        :return: dict of recordsets ``evaluated``, ``promoted``, ``demoted``,
+            ``at_risk`` (newly flagged) and ``recovered``.
+        """
+        today = today or fields.Date.context_today(self)
+        memberships = self._lock_for_evaluation()
+        outcome = {key: [] for key in ("promoted", "demoted", "at_risk", "recovered")}
+        measures = memberships._prm_measure(today)
+        tier_writes = defaultdict(list)  # new tier -> membership ids
+        risk_writes = defaultdict(list)  # (demotion date, tier id) -> membership ids
+        history_vals = []
+        for membership in memberships:
+            tiers = membership.program_id.tier_ids.sorted("sequence")
+            if not tiers:
+                continue
+            values = measures[membership.id]
+            target = next(
+                (t for t in reversed(tiers) if self._tier_met(t, values[t.id])),
+                tiers[0],
+            )
+            current = membership.tier_id
+            if target == current:
+                if membership.at_risk:
+                    outcome["recovered"].append(membership.id)
+                    risk_writes[False, False].append(membership.id)
+                continue
+            if not current or target.sequence > current.sequence:
+                change = "promoted"
+            else:
+                date = membership.demotion_date or today + relativedelta(
+                    days=membership.program_id.demotion_grace_days
+                )
+                if date > today:  # grace period: flag at risk, demote later
+                    if not membership.at_risk:
+                        outcome["at_risk"].append(membership.id)
+                    risk_writes[date, target.id].append(membership.id)
+                    continue
+                change = "demoted"
+            outcome[change].append(membership.id)
+            tier_writes[target].append(membership.id)
+            history_vals.append(
+                membership._prepare_history_vals(
+                    current, target, values[target.id], today
+                )
+            )
+        result = {key: self.browse(ids) for key, ids in outcome.items()}
+        result["evaluated"] = memberships
+        self._apply_evaluation(tier_writes, risk_writes, history_vals, result, today)
+        return result
+
+    def _prepare_history_vals(self, old_tier, new_tier, values, today):
+        self.ensure_one()
+        return {
+            "membership_id": self.id,
+            "old_tier_id": old_tier.id,
+            "new_tier_id": new_tier.id,
+            "date": today,
+            "kind": "automatic",
+            "won_revenue": values["won_revenue"],
+            "won_deals": values["won_deals"],
+            "certified_people": values["certified_people"],
+            "satisfaction": values.get("satisfaction") or 0.0,
+        }
+
+    def _apply_evaluation(self, tier_writes, risk_writes, history_vals, result, today):
+        """Write the outcome in a bounded number of queries (one per target tier or
+        demotion date, one batched create for history, messages and activities)."""
+        quiet = self.with_context(tracking_disable=True)
+        for tier, ids in tier_writes.items():
+            quiet.browse(ids).write(
+                {
+                    "tier_id": tier.id,
+                    "at_risk": False,
+                    "demotion_date": False,
+                    "demotion_tier_id": False,
+                }
+            )
+        for (date, tier_id), ids in risk_writes.items():
+            quiet.browse(ids).write(
+                {
+                    "at_risk": bool(date),
+                    "demotion_date": date,
+                    "demotion_tier_id": tier_id,
+                }
+            )
+        result["evaluated"].with_env(quiet.env).write({"date_evaluated": today})
+        histories = self.env["prm.tier.history"].sudo().create(history_vals)
+        histories._post_to_chatter()
+        result["at_risk"]._schedule_at_risk_activities()
+
+    def _schedule_at_risk_activities(self):
+        if not self:
+            return
+        model_id = self.env["ir.model"]._get_id(self._name)
+        activity_type = self.env.ref("mail.mail_activity_data_todo")
+        self.env["mail.activity"].sudo().with_context(
+            mail_activity_quick_update=True
+        ).create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": membership.id,
+                    "activity_type_id": activity_type.id,
+                    "user_id": (
+                        membership.user_id
+                        or membership.program_id.user_id
+                        or self.env.user
+                    ).id,
+                    "date_deadline": membership.demotion_date,
+                    "summary": self.env._(
+                        "%(partner)s falls short of tier %(tier)s: demotion to "
+                        "%(lower)s on %(date)s",
+                        partner=membership.partner_id.name,
+                        tier=membership.tier_id.name,
+                        lower=membership.demotion_tier_id.name,
+                        date=membership.demotion_date,
+                    ),
+                }
+                for membership in self
+            ]
+        )
+
+    # ------------------------------------------------------------------
+    # CRON
+    # ------------------------------------------------------------------
+    @api.model
+    def _get_evaluable_domain(self):
+        return [("state", "=", "active"), ("tier_locked", "=", False)]
+
+    @api.model
+    def _cron_evaluate_tiers(self):
+        """Daily cron: evaluate all, committing between chunks (never in tests)."""
+        testing = getattr(threading.current_thread(), "testing", False)
+        return self._evaluate_all_tiers(auto_commit=not testing)
+
+    @api.model
+    def _evaluate_all_tiers(self, auto_commit=False):
+        """Evaluate every active unlocked membership, by chunks of
+        ``EVALUATION_CHUNK``, reporting progress to the running cron.
+
+        :return: the number of memberships processed
+        """
+        memberships = self.search(self._get_evaluable_domain(), order="id")
+        done = 0
+        for start in range(0, len(memberships), EVALUATION_CHUNK):
+            chunk = memberships[start : start + EVALUATION_CHUNK]
+            chunk._evaluate_tiers()
+            done += len(chunk)
+            self.env["ir.cron"]._notify_progress(
+                done=done, remaining=len(memberships) - done
+            )
+            if auto_commit:  # never in tests: see _cron_evaluate_tiers
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        return done

@@ -1,0 +1,8 @@
+from . import (
+    test_access,
+    test_bad_input,
+    test_certification,
+    test_menus,
+    test_portal,
+    test_tier_evaluation,
+)

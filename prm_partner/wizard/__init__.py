@@ -1,0 +1,1 @@
+from . import prm_membership_tier_lock
