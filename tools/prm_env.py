@@ -642,8 +642,28 @@ def cmd_test(args):
 
         # 2. pytest-odoo: the fast tests again (HttpCase ones are skipped there)
         if not args.tags and module_state(db) == "installed":
+            pot = LOGS / f"{MODULE}.pot"
+            pot.unlink(missing_ok=True)
+            run(
+                [
+                    PY,
+                    "-W",
+                    "ignore::UserWarning",
+                    *odoo_cmd(config, "-d", db)[1:],
+                    f"--i18n-export={pot}",
+                    f"--modules={MODULE}",
+                    "--stop-after-init",
+                    "--log-level=warn",
+                ],
+                check=False,
+                stdout=subprocess.DEVNULL,
+            )
             step("running the fast tests again with pytest-odoo")
-            test_env = {"PRM_TEST_DB": db, "PRM_ODOO_CONFIG": str(config)}
+            test_env = {
+                "PRM_TEST_DB": db,
+                "PRM_ODOO_CONFIG": str(config),
+                "PRM_EXPORTED_POT": str(pot),
+            }
             ok, bad = run_pytest(
                 "pytest-odoo",
                 [
@@ -655,7 +675,7 @@ def cmd_test(args):
                 problems,
             )
             # 3. last, on the same database: uninstall through a real Odoo process
-            step("checking that the add-on uninstalls cleanly")
+            step("checking translations and that the add-on uninstalls cleanly")
             ok2, bad2 = run_pytest(
                 "uninstall", ["-p", "no:odoo", REPO / "tests"], test_env, problems
             )
