@@ -30,9 +30,15 @@
         "views/prm_partner_menus.xml",
         "views/portal_templates.xml",
         "wizard/prm_membership_tier_lock_views.xml",
+        "security/prm_agreement_security.xml",
+        "data/prm_agreement_data.xml",
+        "report/prm_agreement_report.xml",
+        "views/prm_agreement_views.xml",
+        "views/portal_agreement_templates.xml",
     ],
     "demo": [
         "demo/prm_partner_demo.xml",
+        "demo/prm_agreement_demo.xml",
     ],
     "installable": True,
 }

@@ -1,5 +1,7 @@
 from . import (
     crm_lead,
+    prm_agreement,
+    prm_agreement_goal,
     prm_certification,
     prm_membership,
     prm_partner_certification,

@@ -111,6 +111,41 @@ class PrmMembership(models.Model):
     next_tier_id = fields.Many2one("prm.tier", compute="_compute_progress")
     next_tier_progress = fields.Html(compute="_compute_progress")
     color = fields.Integer(related="tier_id.color")
+    # agreements: their commission / discount, when set, override the tier's
+    agreement_ids = fields.One2many("prm.agreement", "membership_id")
+    agreement_count = fields.Integer(compute="_compute_agreement_count")
+    effective_commission_percent = fields.Float(
+        "Effective commission (%)",
+        compute="_compute_effective_benefits",
+        store=True,
+        help="The commission of the active agreement that sets one, else the tier's.",
+    )
+    effective_discount_percent = fields.Float(
+        "Effective discount (%)",
+        compute="_compute_effective_benefits",
+        store=True,
+        help="The discount of the active agreement that sets one, else the tier's.",
+    )
+    effective_commission_agreement_id = fields.Many2one(
+        "prm.agreement",
+        string="Commission agreement",
+        compute="_compute_effective_benefits",
+        store=True,
+        index="btree_not_null",
+    )
+    effective_discount_agreement_id = fields.Many2one(
+        "prm.agreement",
+        string="Discount agreement",
+        compute="_compute_effective_benefits",
+        store=True,
+        index="btree_not_null",
+    )
+    effective_commission_source = fields.Char(
+        "Commission from", compute="_compute_effective_sources"
+    )
+    effective_discount_source = fields.Char(
+        "Discount from", compute="_compute_effective_sources"
+    )
 
     _sql_constraints = [
         (
@@ -142,6 +177,84 @@ class PrmMembership(models.Model):
         )
         for membership in self:
             membership.tier_history_count = counts.get(membership, 0)
+
+    def _compute_agreement_count(self):
+        counts = dict(
+            self.env["prm.agreement"]._read_group(
+                [("membership_id", "in", self.ids)], ["membership_id"], ["__count"]
+            )
+        )
+        for membership in self:
+            membership.agreement_count = counts.get(membership, 0)
+
+    @api.depends(
+        "tier_id.commission_percent",
+        "tier_id.discount_percent",
+        "agreement_ids.state",
+        "agreement_ids.date_start",
+        "agreement_ids.override_commission",
+        "agreement_ids.commission_percent",
+        "agreement_ids.override_discount",
+        "agreement_ids.discount_percent",
+    )
+    def _compute_effective_benefits(self):
+        """Agreement over tier: among the active agreements of the membership, the
+        latest started one that sets a commission (a discount) gives it; else the
+        tier's benefit applies. Reads the agreements of all records at once."""
+        for membership in self:
+            tier = membership.sudo().tier_id
+            active = (
+                membership.sudo()
+                .agreement_ids.filtered(lambda a: a.state == "active")
+                .sorted(lambda a: (a.date_start, a._origin.id or 0), reverse=True)
+            )
+            commission = active.filtered("override_commission")[:1]
+            discount = active.filtered("override_discount")[:1]
+            membership.effective_commission_agreement_id = commission
+            membership.effective_discount_agreement_id = discount
+            membership.effective_commission_percent = (
+                commission.commission_percent if commission else tier.commission_percent
+            )
+            membership.effective_discount_percent = (
+                discount.discount_percent if discount else tier.discount_percent
+            )
+
+    @api.depends(
+        "tier_id",
+        "effective_commission_agreement_id",
+        "effective_discount_agreement_id",
+    )
+    def _compute_effective_sources(self):
+        for membership in self:
+            tier = membership.sudo().tier_id
+            tier_label = self.env._("Tier %(tier)s", tier=tier.name) if tier else False
+            for agreement, field in (
+                (
+                    membership.sudo().effective_commission_agreement_id,
+                    "effective_commission_source",
+                ),
+                (
+                    membership.sudo().effective_discount_agreement_id,
+                    "effective_discount_source",
+                ),
+            ):
+                membership[field] = (
+                    self.env._("Agreement %(reference)s", reference=agreement.name)
+                    if agreement
+                    else tier_label
+                )
+
+    def action_view_agreements(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "prm_partner.prm_agreement_action"
+        )
+        action["domain"] = [("membership_id", "=", self.id)]
+        action["context"] = {
+            "default_partner_id": self.partner_id.id,
+            "default_program_id": self.program_id.id,
+        }
+        return action
 
     @api.depends("tier_id", "program_id")
     @api.depends_context("uid")

@@ -117,3 +117,26 @@ class ResPartner(models.Model):
             action["domain"] = [("partner_id", "=", self.id)]
             action["context"] = {"default_partner_id": self.id}
         return action
+
+    # ---- agreements ----
+    prm_agreement_count = fields.Integer(compute="_compute_prm_agreement_count")
+
+    def _compute_prm_agreement_count(self):
+        counts = dict(
+            self.env["prm.agreement"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.prm_agreement_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_view_prm_agreements(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "prm_partner.prm_agreement_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
