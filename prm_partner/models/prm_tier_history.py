@@ -1,6 +1,7 @@
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.tools import format_amount
 
 
 class PrmTierHistory(models.Model):
@@ -90,7 +91,7 @@ class PrmTierHistory(models.Model):
             detail = self.env._(
                 "automatic evaluation: won revenue %(revenue)s, won deals %(deals)s, "
                 "certified people %(people)s",
-                revenue=self.won_revenue,
+                revenue=format_amount(self.env, self.won_revenue, self.currency_id),
                 deals=self.won_deals,
                 people=self.certified_people,
             )
