@@ -35,10 +35,23 @@
         "report/prm_agreement_report.xml",
         "views/prm_agreement_views.xml",
         "views/portal_agreement_templates.xml",
+        # recruitment, qualification and onboarding
+        "security/prm_recruitment_security.xml",
+        "data/prm_recruitment_data.xml",
+        "views/prm_application_views.xml",
+        "views/prm_application_stage_views.xml",
+        "views/prm_qualification_criterion_views.xml",
+        "views/prm_onboarding_template_views.xml",
+        "views/prm_recruitment_inherit_views.xml",
+        "views/prm_membership_onboarding_step_views.xml",
+        "wizard/prm_application_reject_views.xml",
+        "views/prm_recruitment_menus.xml",
+        "views/portal_recruitment_templates.xml",
     ],
     "demo": [
         "demo/prm_partner_demo.xml",
         "demo/prm_agreement_demo.xml",
+        "demo/prm_recruitment_demo.xml",
     ],
     "installable": True,
 }

@@ -1,1 +1,1 @@
-from . import portal, portal_agreement
+from . import portal, portal_agreement, portal_recruitment

@@ -6,5 +6,7 @@ from . import (
     test_certification,
     test_menus,
     test_portal,
+    test_recruitment,
+    test_recruitment_http,
     test_tier_evaluation,
 )
