@@ -1,8 +1,8 @@
 from . import (
     crm_lead,
+    mail_activity,
     prm_agreement,
     prm_agreement_goal,
-    mail_activity,
     prm_application,
     prm_application_rejection_reason,
     prm_application_score,
