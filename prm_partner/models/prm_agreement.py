@@ -74,11 +74,13 @@ class PrmAgreement(models.Model):
     program_id = fields.Many2one(
         "prm.program", required=True, index=True, ondelete="restrict", tracking=True
     )
+    # not precomputed: a precompute runs on a new record, and assigning it to the
+    # membership adds that phantom record to the cached ``agreement_ids`` of the
+    # membership, which then counts in its effective benefits
     membership_id = fields.Many2one(
         "prm.membership",
         compute="_compute_membership_id",
         store=True,
-        precompute=True,
         index="btree_not_null",
         ondelete="set null",
         help="The partner's membership of the program, whose benefits this "
@@ -207,8 +209,14 @@ class PrmAgreement(models.Model):
     )
     renewal_chain_ids = fields.Many2many(
         "prm.agreement",
+        "prm_agreement_renewal_chain_rel",
+        "agreement_id",
+        "chain_agreement_id",
         string="Renewal chain",
         compute="_compute_renewal_chain_ids",
+        store=True,
+        recursive=True,
+        help="All the agreements of the renewal chain, this one included.",
     )
     # ---- termination ----
     termination_reason = fields.Text(copy=False, tracking=True)
@@ -249,7 +257,11 @@ class PrmAgreement(models.Model):
         for agreement in self:
             agreement.access_url = f"/my/agreements/{agreement.id}"
 
-    @api.depends("predecessor_id", "successor_id")
+    # A renewal changes the chain of every agreement of the chain, not only of its
+    # neighbours: the dependency goes through the whole chain (recursive), and the
+    # field is stored so that the whole chain is marked for recomputation, even the
+    # agreements whose chain was never read in this transaction.
+    @api.depends("predecessor_id.renewal_chain_ids", "successor_id.renewal_chain_ids")
     def _compute_renewal_chain_ids(self):
         for agreement in self:
             chain = agreement

@@ -854,15 +854,17 @@ class PrmMembership(models.Model):
 
         :return: the number of memberships processed
         """
-        memberships = self.search(self._get_evaluable_domain(), order="id")
+        ids = list(self._search(self._get_evaluable_domain(), order="id"))
         done = 0
-        for start in range(0, len(memberships), EVALUATION_CHUNK):
-            chunk = memberships[start : start + EVALUATION_CHUNK]
-            chunk._evaluate_tiers()
-            done += len(chunk)
-            self.env["ir.cron"]._notify_progress(
-                done=done, remaining=len(memberships) - done
-            )
+        for start in range(0, len(ids), EVALUATION_CHUNK):
+            # a fresh recordset per chunk (no prefetch across chunks), and a cache
+            # emptied after each chunk, so every chunk costs the same
+            self.browse(ids[start : start + EVALUATION_CHUNK])._evaluate_tiers()
+            done = min(start + EVALUATION_CHUNK, len(ids))
+            self.env["ir.cron"]._notify_progress(done=done, remaining=len(ids) - done)
             if auto_commit:  # never in tests: see _cron_evaluate_tiers
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+            else:
+                self.env.flush_all()
+            self.env.invalidate_all()
         return done
