@@ -30,9 +30,17 @@
         "views/prm_partner_menus.xml",
         "views/portal_templates.xml",
         "wizard/prm_membership_tier_lock_views.xml",
+        "security/prm_performance_security.xml",
+        "data/prm_performance_data.xml",
+        "report/prm_partner_performance_report_views.xml",
+        "report/prm_scorecard_report.xml",
+        "views/prm_performance_views.xml",
+        "views/prm_performance_menus.xml",
+        "views/portal_performance_templates.xml",
     ],
     "demo": [
         "demo/prm_partner_demo.xml",
+        "demo/prm_performance_demo.xml",
     ],
     "installable": True,
 }

@@ -1,8 +1,13 @@
 from . import (
     crm_lead,
     prm_certification,
+    prm_lead_satisfaction,
     prm_membership,
+    prm_membership_performance,
     prm_partner_certification,
+    prm_partner_cost,
+    prm_partner_feedback,
+    prm_partner_review,
     prm_program,
     prm_tier,
     prm_tier_history,

@@ -3,6 +3,9 @@ from . import (
     test_bad_input,
     test_certification,
     test_menus,
+    test_performance_access,
+    test_performance_kpi,
+    test_performance_review,
     test_portal,
     test_tier_evaluation,
 )
