@@ -47,11 +47,20 @@
         "wizard/prm_application_reject_views.xml",
         "views/prm_recruitment_menus.xml",
         "views/portal_recruitment_templates.xml",
+        # performance
+        "security/prm_performance_security.xml",
+        "data/prm_performance_data.xml",
+        "report/prm_partner_performance_report_views.xml",
+        "report/prm_scorecard_report.xml",
+        "views/prm_performance_views.xml",
+        "views/prm_performance_menus.xml",
+        "views/portal_performance_templates.xml",
     ],
     "demo": [
         "demo/prm_partner_demo.xml",
         "demo/prm_agreement_demo.xml",
         "demo/prm_recruitment_demo.xml",
+        "demo/prm_performance_demo.xml",
     ],
     "installable": True,
 }

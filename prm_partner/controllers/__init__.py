@@ -1,1 +1,1 @@
-from . import portal, portal_agreement, portal_recruitment
+from . import portal, portal_agreement, portal_performance, portal_recruitment

@@ -1,1 +1,1 @@
-from . import prm_application_reject, prm_membership_tier_lock
+from . import prm_application_reject, prm_membership_scorecard, prm_membership_tier_lock

@@ -1,0 +1,1 @@
+from . import prm_partner_performance_report, prm_scorecard_report
