@@ -49,9 +49,9 @@ def ensure_database(args):
     odoo.tools.config.parse_config(["-c", args.config])
     from odoo.service import db as db_service
 
-    if args.db in db_service.list_dbs(force=True):
-        return
-    print(f"creating database {args.db} with prm_partner (no demo data)...", flush=True)
+    exists = args.db in db_service.list_dbs(force=True)
+    action = "updating" if exists else "creating"
+    print(f"{action} database {args.db} with prm_partner (no demo data)...", flush=True)
     subprocess.run(
         [
             sys.executable,
@@ -61,7 +61,7 @@ def ensure_database(args):
             args.config,
             "-d",
             args.db,
-            "-i",
+            "-u" if exists else "-i",
             "prm_partner",
             "--stop-after-init",
             "--without-demo=all",

@@ -6,6 +6,7 @@
 """
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -17,6 +18,54 @@ SECTIONS = [
     ("ROADMAP.md", "Known issues / Roadmap"),
     ("CONTRIBUTORS.md", "Contributors"),
 ]
+
+
+def _headings(text):
+    """Markdown ``### Title`` lines become reStructuredText subsections."""
+    return re.sub(
+        r"^#{2,4} (.+)$", lambda m: f"{m[1]}\n{'-' * len(m[1])}", text, flags=re.M
+    )
+
+
+def _list_spacing(text):
+    """reStructuredText needs a blank line before a list that follows a paragraph."""
+    lines, out = text.split("\n"), []
+    for line in lines:
+        previous = out[-1] if out else ""
+        if (
+            line.startswith("- ")
+            and previous.strip()
+            and not previous.startswith(("- ", "  "))
+        ):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
+
+
+def _tables(text):
+    """Markdown pipe tables become ``list-table`` directives."""
+    out, rows = [], []
+
+    def flush():
+        if not rows:
+            return
+        out.extend([".. list-table::", "   :header-rows: 1", ""])
+        for row in rows:
+            for index, cell in enumerate(row):
+                out.append(f"   {'* -' if index == 0 else '  -'} {cell or ' '}")
+        out.append("")
+        rows.clear()
+
+    for line in text.split("\n"):
+        if line.startswith("|"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if not all(set(cell) <= set("-: ") for cell in cells):
+                rows.append(cells)
+            continue
+        flush()
+        out.append(line)
+    flush()
+    return "\n".join(out)
 
 
 def build():
@@ -37,7 +86,7 @@ def build():
         if heading:
             parts += [heading, "=" * len(heading), ""]
         text = path.read_text().strip().replace("`", "``").replace("````", "``")
-        parts += [text, ""]
+        parts += [_tables(_list_spacing(_headings(text))), ""]
     parts += [
         "Maintainers",
         "===========",
@@ -55,6 +104,11 @@ def main():
     if "--check" in sys.argv:
         if not target.exists() or target.read_text() != text:
             sys.exit("prm_partner/README.rst is out of date: run tools/gen_readme.py")
+        import docutils.core  # noqa: PLC0415 (in the virtualenv, with Odoo)
+
+        docutils.core.publish_string(  # raises on any warning
+            text, writer_name="null", settings_overrides={"halt_level": 2}
+        )
         return
     target.write_text(text)
 
