@@ -30,9 +30,17 @@
         "views/prm_partner_menus.xml",
         "views/portal_templates.xml",
         "wizard/prm_membership_tier_lock_views.xml",
+        "security/prm_lead_security.xml",
+        "data/prm_lead_data.xml",
+        "views/prm_lead_distribution_views.xml",
+        "views/prm_deal_registration_views.xml",
+        "views/prm_lead_menus.xml",
+        "views/portal_lead_templates.xml",
+        "wizard/crm_lead_prm_forward_views.xml",
     ],
     "demo": [
         "demo/prm_partner_demo.xml",
+        "demo/prm_lead_demo.xml",
     ],
     "installable": True,
 }

@@ -1,7 +1,13 @@
 from . import (
     crm_lead,
+    prm_assignment_rule,
     prm_certification,
+    prm_deal_conflict,
+    prm_deal_registration,
+    prm_lead_decline_reason,
+    prm_lead_offer,
     prm_membership,
+    prm_membership_capacity,
     prm_partner_certification,
     prm_program,
     prm_tier,

@@ -1,1 +1,1 @@
-from . import prm_membership_tier_lock
+from . import crm_lead_prm_forward, prm_membership_tier_lock
