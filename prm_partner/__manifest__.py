@@ -47,6 +47,14 @@
         "wizard/prm_application_reject_views.xml",
         "views/prm_recruitment_menus.xml",
         "views/portal_recruitment_templates.xml",
+        # lead distribution and deal registration
+        "security/prm_lead_security.xml",
+        "data/prm_lead_data.xml",
+        "views/prm_lead_distribution_views.xml",
+        "views/prm_deal_registration_views.xml",
+        "views/prm_lead_menus.xml",
+        "views/portal_lead_templates.xml",
+        "wizard/crm_lead_prm_forward_views.xml",
         # performance
         "security/prm_performance_security.xml",
         "data/prm_performance_data.xml",
@@ -60,6 +68,7 @@
         "demo/prm_partner_demo.xml",
         "demo/prm_agreement_demo.xml",
         "demo/prm_recruitment_demo.xml",
+        "demo/prm_lead_demo.xml",
         "demo/prm_performance_demo.xml",
     ],
     "installable": True,

@@ -1,1 +1,7 @@
-from . import portal, portal_agreement, portal_performance, portal_recruitment
+from . import (
+    portal,
+    portal_agreement,
+    portal_lead,
+    portal_performance,
+    portal_recruitment,
+)

@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 
 class CrmLead(models.Model):
@@ -20,3 +22,290 @@ class CrmLead(models.Model):
         help="Program under which the partner works this lead; leads without a "
         "program count for every program of the partner.",
     )
+    date_partner_assign = fields.Date(
+        "Partner assignment date",
+        compute="_compute_date_partner_assign",
+        store=True,
+        readonly=False,
+        copy=True,
+        help="Last date this lead was assigned to a partner.",
+    )
+    # same relation as website_crm_partner_assign
+    partner_declined_ids = fields.Many2many(
+        "res.partner",
+        "crm_lead_declined_partner",
+        "lead_id",
+        "partner_id",
+        string="Partners who declined",
+        copy=False,
+    )
+    prm_offer_ids = fields.One2many(
+        "prm.lead.offer", "lead_id", string="Partner offers"
+    )
+    prm_offer_id = fields.Many2one(
+        "prm.lead.offer",
+        string="Current offer",
+        compute="_compute_prm_offer",
+        store=True,
+        index="btree_not_null",
+        help="The pending offer of this lead, if any.",
+    )
+    prm_offer_deadline = fields.Datetime(
+        "Offer deadline", related="prm_offer_id.date_deadline", store=True
+    )
+    prm_offer_partner_id = fields.Many2one(
+        related="prm_offer_id.partner_id", string="Offered to"
+    )
+    prm_rule_id = fields.Many2one(
+        "prm.assignment.rule",
+        string="Assignment rule",
+        compute="_compute_prm_offer",
+        store=True,
+        index="btree_not_null",
+        help="The rule of the lead's offers: it stays the same for every re-offer.",
+    )
+    prm_offer_count = fields.Integer(compute="_compute_prm_offer_count")
+    prm_origin = fields.Selection(
+        [
+            ("assigned", "Assigned by the company"),
+            ("registered", "Registered by the partner"),
+        ],
+        string="Partner origin",
+        index="btree_not_null",
+        tracking=True,
+        copy=False,
+    )
+    prm_fallback = fields.Boolean(
+        "Partner fallback",
+        index=True,
+        copy=False,
+        help="No partner accepted the lead: it went to the rule's fallback team and "
+        "is not offered to partners any more.",
+    )
+    prm_registration_id = fields.Many2one(
+        "prm.deal.registration",
+        string="Deal registration",
+        index="btree_not_null",
+        copy=False,
+    )
+    prm_protected_until = fields.Date(
+        "Protected until",
+        index="btree_not_null",
+        tracking=True,
+        copy=False,
+        help="While protected, the customer is reserved to the assigned partner: "
+        "no other partner is offered it or can register it.",
+    )
+
+    # ------------------------------------------------------------------
+    # COMPUTE
+    # ------------------------------------------------------------------
+    @api.depends("partner_assigned_id")
+    def _compute_date_partner_assign(self):
+        today = fields.Date.context_today(self)
+        for lead in self:
+            lead.date_partner_assign = (lead.partner_assigned_id and today) or False
+
+    @api.depends("prm_offer_ids.state", "prm_offer_ids.rule_id")
+    def _compute_prm_offer(self):
+        for lead in self:
+            offers = lead.prm_offer_ids
+            lead.prm_offer_id = offers.filtered(lambda o: o.state == "pending")[:1]
+            lead.prm_rule_id = offers.filtered("rule_id").sorted("id")[-1:].rule_id
+
+    def _compute_prm_offer_count(self):
+        counts = dict(
+            self.env["prm.lead.offer"]._read_group(
+                [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
+            )
+        )
+        for lead in self:
+            lead.prm_offer_count = counts.get(lead, 0)
+
+    # ------------------------------------------------------------------
+    # DISTRIBUTION
+    # ------------------------------------------------------------------
+    @api.model
+    def _prm_get_assignable_domain(self):
+        """Leads waiting for a partner: open, not assigned, no pending offer, not
+        handed to the fallback yet."""
+        return [
+            ("active", "=", True),
+            ("probability", "<", 100),
+            ("partner_assigned_id", "=", False),
+            ("prm_offer_id", "=", False),
+            ("prm_fallback", "=", False),
+        ]
+
+    def _prm_lock_assignable(self):
+        """Lock the leads among ``self`` still waiting for a partner. Leads
+        another worker holds are skipped (``FOR UPDATE SKIP LOCKED``).
+
+        :return: the locked leads
+        """
+        if not self:
+            return self
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM crm_lead WHERE id IN %s AND active "
+                "AND COALESCE(probability, 0) < 100 AND partner_assigned_id IS NULL "
+                "AND prm_offer_id IS NULL AND prm_fallback IS NOT TRUE "
+                "ORDER BY id FOR UPDATE SKIP LOCKED",
+                tuple(self.ids),
+            )
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    @api.model
+    def _prm_protected_customers(self, today):
+        """Customers reserved by approved registrations still protected.
+
+        :return: ``{"email": {...}, "domain": {...}, "vat": {...}, "customer":
+            {...}}``, each mapping a key to the protecting partner's id
+        """
+        registrations = (
+            self.env["prm.deal.registration"]
+            .sudo()
+            .search_fetch(
+                [("state", "=", "approved"), ("protection_until", ">=", today)],
+                [
+                    "partner_id",
+                    "email_normalized",
+                    "email_domain",
+                    "vat_normalized",
+                    "lead_id",
+                ],
+            )
+        )
+        protected = {"email": {}, "domain": {}, "vat": {}, "customer": {}}
+        for registration in registrations:
+            owner = registration.partner_id.id
+            if registration.email_normalized:
+                protected["email"][registration.email_normalized] = owner
+            if registration.email_domain:
+                protected["domain"][registration.email_domain] = owner
+            if registration.vat_normalized:
+                protected["vat"][registration.vat_normalized] = owner
+            customer = registration.lead_id.partner_id.commercial_partner_id
+            if customer:
+                protected["customer"][customer.id] = owner
+        return protected
+
+    def _prm_protection_owner(self, protected):
+        """Partner id that holds a protected registration on this lead's
+        customer, or ``False``."""
+        self.ensure_one()
+        if not any(protected.values()):
+            return False
+        Registration = self.env["prm.deal.registration"]
+        email = self.email_normalized
+        customer = self.partner_id.commercial_partner_id
+        vat = Registration._normalize_vat(customer.vat)
+        domain = Registration._email_domain(email)
+        return (
+            (email and protected["email"].get(email))
+            or (domain and protected["domain"].get(domain))
+            or (vat and protected["vat"].get(vat))
+            or (customer and protected["customer"].get(customer.id))
+            or False
+        )
+
+    def _prm_subscribe_partner_users(self, partner):
+        """The portal users of ``partner`` follow these leads."""
+        users = (
+            self.env["res.users"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id.commercial_partner_id", "=", partner.id),
+                    ("share", "=", True),
+                ]
+            )
+        )
+        if users:
+            self.message_subscribe(partner_ids=users.partner_id.ids)
+
+    def action_assign_partner_leads(self):
+        """List action: offer the selected leads to partners now."""
+        rules = self.env["prm.assignment.rule"]
+        rules._check_can_assign()
+        result = rules.search([])._action_assign_partner_leads(leads=self)
+        return rules._assignment_notification(result)
+
+    def action_prm_forward(self):
+        self.ensure_one()
+        return {
+            "name": self.env._("Forward to a partner"),
+            "type": "ir.actions.act_window",
+            "res_model": "crm.lead.prm.forward",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_lead_id": self.id},
+        }
+
+    def action_view_prm_offers(self):
+        self.ensure_one()
+        return self.env["prm.lead.offer"]._action_view([("lead_id", "=", self.id)])
+
+    # ------------------------------------------------------------------
+    # PORTAL ("My opportunities")
+    # ------------------------------------------------------------------
+    def _prm_portal_update(self, values):
+        """Apply what a partner changed in the portal (called on the record as
+        sudo after the portal user's access was checked).
+
+        :param values: dict with optional ``stage_id`` (int), ``expected_revenue``
+            (float), ``probability`` (float), ``activity_date`` (date),
+            ``note`` (str), ``outcome`` ("won" or "lost") and ``lost_reason_id``
+            (int)
+        """
+        self.ensure_one()
+        vals = {}
+        if values.get("stage_id"):
+            stage = self.env["crm.stage"].browse(values["stage_id"]).exists()
+            if not stage or stage.is_won:
+                raise UserError(self.env._("Choose a stage of the pipeline."))
+            vals["stage_id"] = stage.id
+        if values.get("expected_revenue") is not None:
+            if values["expected_revenue"] < 0:
+                raise UserError(self.env._("The expected revenue cannot be negative."))
+            vals["expected_revenue"] = values["expected_revenue"]
+        if values.get("probability") is not None:
+            if not 0 <= values["probability"] <= 100:
+                raise UserError(
+                    self.env._("The probability must be between 0 and 100.")
+                )
+            vals["probability"] = values["probability"]
+        if vals:
+            self.write(vals)
+        if values.get("activity_date"):
+            activity = self.activity_ids[:1]
+            if activity:
+                activity.date_deadline = values["activity_date"]
+            else:
+                self.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    date_deadline=values["activity_date"],
+                    summary=self.env._("Next step by the partner"),
+                    user_id=(self.user_id or self.env.ref("base.user_admin")).id,
+                )
+        if (values.get("note") or "").strip():
+            self.message_post(
+                body=values["note"].strip(),
+                author_id=values.get("author_id"),
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+        if values.get("outcome") == "won":
+            self.action_set_won()
+        elif values.get("outcome") == "lost":
+            reason = (
+                self.env["crm.lost.reason"]
+                .browse(values.get("lost_reason_id") or [])
+                .exists()
+            )
+            if not reason:
+                raise UserError(self.env._("Give a reason to mark the deal lost."))
+            self.action_set_lost(lost_reason_id=reason.id)
+        return True

@@ -3,7 +3,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from .prm_membership_performance import SCORECARD_KPIS
+from .prm_membership import SCORECARD_KPIS
 
 DEFAULT_REVIEW_INTERVAL_MONTHS = 3
 
