@@ -9,6 +9,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
+from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
 _logger = logging.getLogger(__name__)
@@ -87,8 +88,9 @@ class PrmAssignmentRule(models.Model):
     )
     require_agreement_territory = fields.Boolean(
         "Agreement must cover the territory",
-        help="Only partners whose active agreement in the program covers the "
-        "lead's country and state (needs partner agreements).",
+        help="Only partners with an agreement in force in the program (active, "
+        "today within its dates) that covers the lead's country and, when it "
+        "lists states of that country, the lead's state.",
     )
 
     # ---- how ----
@@ -383,8 +385,8 @@ class PrmAssignmentRule(models.Model):
            partners are mailed once per run, see ``_action_assign_partner_leads``).
 
         :param run: dict shared by the chunks of one run; the eligible
-            memberships of the rules (step 3 before locking) are computed once
-            and kept there
+            memberships of the rules (step 3 before locking) and the territory
+            their agreements cover are computed once and kept there
         """
         run = {} if run is None else run
         Lead = self.env["crm.lead"]
@@ -429,11 +431,19 @@ class PrmAssignmentRule(models.Model):
         memberships = memberships._prm_lock_for_assignment()
         load = memberships._prm_lead_load()
         last_offer, win_rate = rules._prm_pick_data(memberships, today)
-        coverage = self._prm_agreement_coverage(
-            self.env["prm.membership"].union(
-                *(eligible[r] for r in rules if r.require_agreement_territory)
+        if "coverage" not in run:
+            # territory of the agreements in force: one query per run
+            run["coverage"] = self._prm_agreement_coverage(
+                self.env["prm.membership"].union(
+                    *(
+                        run["eligible"][rule]
+                        for rule in self
+                        if rule.require_agreement_territory
+                    )
+                ),
+                today,
             )
-        )
+        coverage = run["coverage"]
         protected = Lead._prm_protected_customers(today)
         if not any(protected.values()):
             protected = None
@@ -587,88 +597,92 @@ class PrmAssignmentRule(models.Model):
         return eligible
 
     @api.model
-    def _prm_agreement_coverage(self, memberships):
-        """Territory covered by the active agreement of each membership.
+    def _prm_agreement_coverage(self, memberships, today=None):
+        """Territory covered, on ``today``, by the agreements in force of each
+        membership, in one query whatever the number of memberships.
 
-        Needs ``prm.agreement``; without it (the model is not installed) every
-        partner is kept: the result is ``None``.
+        An agreement is in force when it is not archived, its state is
+        *active* and ``date_start <= today <= date_end``. It covers each of its
+        countries: the whole country when it lists no state of that country,
+        else only the listed states of it (states of a country it does not list
+        cover nothing). The agreements of the membership's partner company in
+        the membership's program add up.
 
-        :return: ``None`` or ``{membership_id: (country_ids, state_ids) or None}``
-            where ``None`` means "no active agreement"; empty sets mean "covers
-            everywhere"
+        :return: ``{membership_id: {country_id: None (every state) or set of
+            state ids}}``; a membership without an agreement in force is absent
         """
-        if "prm.agreement" not in self.env:
-            return None
-        coverage = {}
         if not memberships:
-            return coverage
-        today = fields.Date.context_today(self)
-        agreements = (
-            self.env["prm.agreement"]
-            .sudo()
-            .search(
-                [
-                    ("state", "=", "active"),
-                    ("partner_id", "in", memberships.partner_id.ids),
-                    ("program_id", "in", memberships.program_id.ids),
-                    "|",
-                    ("date_start", "=", False),
-                    ("date_start", "<=", today),
-                    "|",
-                    ("date_end", "=", False),
-                    ("date_end", ">=", today),
-                ]
+            return {}
+        today = today or fields.Date.context_today(self)
+        Agreement = self.env["prm.agreement"]
+        Agreement.flush_model(
+            [
+                "active",
+                "state",
+                "date_start",
+                "date_end",
+                "partner_id",
+                "program_id",
+                "country_ids",
+                "state_ids",
+            ]
+        )
+        self.env["res.country.state"].flush_model(["country_id"])
+        # every agreement counts, whoever runs the distribution
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT a.partner_id, a.program_id,
+                       ARRAY(SELECT rc.country_id
+                               FROM prm_agreement_country_rel rc
+                              WHERE rc.agreement_id = a.id),
+                       ARRAY(SELECT ARRAY[s.id, s.country_id]
+                               FROM prm_agreement_country_state_rel rs
+                               JOIN res_country_state s ON s.id = rs.state_id
+                              WHERE rs.agreement_id = a.id)
+                  FROM prm_agreement a
+                 WHERE a.active
+                   AND a.state = 'active'
+                   AND a.date_start <= %(today)s
+                   AND a.date_end >= %(today)s
+                   AND a.partner_id IN %(partners)s
+                   AND a.program_id IN %(programs)s
+                """,
+                today=today,
+                partners=tuple(memberships.partner_id.ids),
+                programs=tuple(memberships.program_id.ids),
             )
         )
-        by_key = defaultdict(lambda: (set(), set(), False))
-        for agreement in agreements:
-            countries, states, _seen = by_key[
-                agreement.partner_id.id, agreement.program_id.id
-            ]
-            if not agreement.country_ids and not agreement.state_ids:
-                by_key[agreement.partner_id.id, agreement.program_id.id] = (
-                    set(),
-                    set(),
-                    "everywhere",
-                )
-                continue
-            if _seen == "everywhere":
-                continue
-            countries.update(agreement.country_ids.ids)
-            states.update(agreement.state_ids.ids)
-            by_key[agreement.partner_id.id, agreement.program_id.id] = (
-                countries,
-                states,
-                True,
-            )
-        for membership in memberships:
-            countries, states, seen = by_key.get(
-                (membership.partner_id.id, membership.program_id.id),
-                (set(), set(), False),
-            )
-            if not seen:
-                coverage[membership.id] = None
-            elif seen == "everywhere":
-                coverage[membership.id] = (set(), set())
-            else:
-                coverage[membership.id] = (countries, states)
-        return coverage
+        by_key = defaultdict(dict)
+        for partner_id, program_id, country_ids, state_pairs in self.env.cr.fetchall():
+            listed = defaultdict(set)
+            for state_id, state_country_id in state_pairs:
+                listed[state_country_id].add(state_id)
+            territory = by_key[partner_id, program_id]
+            for country_id in country_ids:
+                if country_id in territory and territory[country_id] is None:
+                    continue  # already covered whole by another agreement
+                if country_id not in listed:
+                    territory[country_id] = None
+                else:
+                    territory.setdefault(country_id, set()).update(listed[country_id])
+        return {
+            membership.id: by_key[key]
+            for membership in memberships
+            if by_key.get(key := (membership.partner_id.id, membership.program_id.id))
+        }
 
     @api.model
     def _prm_covers(self, coverage, membership_id, lead):
-        """Whether the membership's active agreement covers the lead's territory
-        (always true without ``prm.agreement``)."""
-        if coverage is None:
-            return True
+        """Whether the agreements in force of the membership cover the lead's
+        territory (``coverage``: see ``_prm_agreement_coverage``): the lead's
+        country is one of their countries and, when they list states of that
+        country, the lead's state is one of them."""
         territory = coverage.get(membership_id)
-        if territory is None:
+        if not territory or lead.country_id.id not in territory:
             return False
-        countries, states = territory
-        if not countries and not states:
-            return True
-        if lead.state_id.id in states:
-            return True
-        return lead.country_id.id in countries
+        states = territory[lead.country_id.id]
+        return states is None or lead.state_id.id in states
 
     def _prm_candidates(self, lead, pool, excluded, owner, coverage, *, room=None):
         """Entries of ``pool`` (membership id, partner id, weight) that may be

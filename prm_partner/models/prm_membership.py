@@ -186,6 +186,11 @@ class PrmMembership(models.Model):
             "UNIQUE(partner_id, program_id)",
             "This partner is already a member of this program.",
         ),
+        (
+            "lead_capacity_positive",
+            "CHECK(lead_capacity >= 0 AND lead_monthly_quota >= 0)",
+            "Lead capacity and monthly quota cannot be negative.",
+        ),
     ]
 
     # ------------------------------------------------------------------
@@ -1456,14 +1461,6 @@ class PrmMembership(models.Model):
     )
     lead_month_count = fields.Integer("Leads this month", compute="_compute_lead_load")
     lead_load_percent = fields.Float("Load (%)", compute="_compute_lead_load")
-
-    _sql_constraints = [
-        (
-            "lead_capacity_positive",
-            "CHECK(lead_capacity >= 0 AND lead_monthly_quota >= 0)",
-            "Lead capacity and monthly quota cannot be negative.",
-        ),
-    ]
 
     @api.constrains("lead_capacity", "lead_monthly_quota")
     def _check_lead_capacity(self):

@@ -1,3 +1,4 @@
+from collections import Counter
 from datetime import date, timedelta
 
 from freezegun import freeze_time
@@ -90,16 +91,225 @@ class TestLeadRules(PrmLeadCommon):
         # nobody eligible at all: the fallback applies
         self.assertEqual(result["fallback"], leads3)
 
-    def test_agreement_filter_without_agreements(self):
-        """Without ``prm.agreement`` installed, the territory flag keeps everyone."""
-        if "prm.agreement" in self.env:
-            self.skipTest("prm.agreement installed: covered by its own tests")
+
+@tagged("post_install", "-at_install")
+class TestLeadAgreementTerritory(PrmLeadCommon):
+    """*Agreement must cover the territory*: only partners with an agreement in
+    force (active, today within its dates) whose countries hold the lead's
+    country and, when it lists states of that country, the lead's state."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        State = cls.env["res.country.state"]
+        cls.usa = cls.env.ref("base.us")
+        cls.california = State.search(
+            [("country_id", "=", cls.usa.id), ("code", "=", "CA")]
+        )
+        cls.texas = State.search([("country_id", "=", cls.usa.id), ("code", "=", "TX")])
+        cls.rule.write(
+            {
+                "country_ids": [Command.set([cls.france.id, cls.usa.id])],
+                "pick_method": "round_robin",
+                "max_offers": 20,
+            }
+        )
+        today = NOW.date()
+        year = {"date_start": date(2026, 1, 1), "date_end": date(2026, 12, 31)}
+        fr = {"country_ids": [Command.set([cls.france.id])]}
+        us = {"country_ids": [Command.set([cls.usa.id])]}
+        cases = {
+            "no agreement": None,
+            "draft": dict(fr, state="draft", **year),
+            "sent": dict(fr, state="sent", **year),
+            "expired": dict(fr, state="expired", **year),
+            "terminated": dict(fr, state="terminated", **year),
+            "renewed": dict(fr, state="renewed", **year),
+            "archived": dict(fr, state="active", active=False, **year),
+            "ended yesterday": dict(
+                fr,
+                state="active",
+                date_start=date(2025, 6, 15),
+                date_end=today - timedelta(days=1),
+            ),
+            "starts tomorrow": dict(
+                fr,
+                state="active",
+                date_start=today + timedelta(days=1),
+                date_end=date(2027, 6, 14),
+            ),
+            "no territory": dict(state="active", **year),
+            "Germany": dict(
+                state="active", country_ids=[Command.set([cls.germany.id])], **year
+            ),
+            "Texas": dict(
+                us, state="active", state_ids=[Command.set([cls.texas.id])], **year
+            ),
+            # a state whose country is not among the countries covers nothing
+            "California without its country": dict(
+                state="active", state_ids=[Command.set([cls.california.id])], **year
+            ),
+        }
+        cls.uncovered = cls.env["res.partner"].create(
+            [{"name": f"Uncovered ({name})", "is_company": True} for name in cases]
+        )
+        cls.case = dict(zip(cases, cls.uncovered, strict=True))
+        cls.env["prm.membership"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "program_id": cls.program.id,
+                    "state": "active",
+                    "tier_id": cls.registered.id,
+                    "user_id": cls.manager.id,
+                }
+                for partner in cls.uncovered
+            ]
+        )
+        agreements = [
+            (partner, values)
+            for partner, values in zip(cls.uncovered, cases.values(), strict=True)
+            if values is not None
+        ]
+        # A: all of France until today included; B: California (only state of
+        # the USA it lists), and France from tomorrow; C: no agreement
+        agreements += [
+            (
+                cls.partner_a,
+                dict(fr, state="active", date_start=year["date_start"], date_end=today),
+            ),
+            (
+                cls.partner_b,
+                dict(
+                    us,
+                    state="active",
+                    state_ids=[Command.set([cls.california.id])],
+                    **year,
+                ),
+            ),
+            (
+                cls.partner_b,
+                dict(
+                    fr,
+                    state="active",
+                    date_start=today + timedelta(days=1),
+                    date_end=date(2027, 6, 30),
+                ),
+            ),
+        ]
+        cls.env["prm.agreement"].create(
+            [
+                {
+                    "title": "Territory agreement",
+                    "partner_id": partner.id,
+                    "program_id": cls.program.id,
+                    "user_id": cls.manager.id,
+                    **values,
+                }
+                for partner, values in agreements
+            ]
+        )
+        cls.members = cls.env["prm.membership"].search(
+            [("program_id", "=", cls.program.id), ("state", "=", "active")]
+        )
+        cls.members.lead_capacity = 100
+
+    def _assign_at(self, leads, day=NOW):
+        with freeze_time(day):
+            return self._assign(leads)
+
+    def test_flag_on_only_covering_agreements(self):
         self.rule.require_agreement_territory = True
-        leads = self._leads(3)
-        self._assign(leads)
-        self.assertEqual(len(leads.prm_offer_id), 3)
-        self.assertIsNone(
-            self.env["prm.assignment.rule"]._prm_agreement_coverage(self.membership_a)
+        fr = self._leads(5, "FR")
+        ca = self._leads(3, "CA", country_id=self.usa.id, state_id=self.california.id)
+        tx = self._leads(1, "TX", country_id=self.usa.id, state_id=self.texas.id)
+        us = self._leads(1, "US without state", country_id=self.usa.id)
+        result = self._assign_at(fr | ca | tx | us)
+        self.assertEqual(self._offered_to(fr), Counter({self.partner_a.id: 5}))
+        self.assertEqual(self._offered_to(ca), Counter({self.partner_b.id: 3}))
+        # Texas: only the partner whose agreement lists Texas
+        self.assertEqual(self._offered_to(tx), Counter({self.case["Texas"].id: 1}))
+        # a US lead without state: B and the Texas partner list states of the
+        # USA, so it is covered by nobody and the fallback takes it
+        self.assertFalse(us.prm_offer_id)
+        self.assertEqual(result["fallback"], us)
+        # A declines: nobody else covers France today, the lead is never offered
+        # to another partner and goes to the fallback
+        with freeze_time(NOW):
+            fr[0].prm_offer_id.action_decline(self.reason, "Too busy")
+        self.assertEqual(fr[0].prm_offer_ids.partner_id, self.partner_a)
+        self.assertTrue(fr[0].prm_fallback)
+        # tomorrow A's agreement has ended, B's French one and the one of
+        # "starts tomorrow" have started
+        later = self._leads(2, "FR later")
+        self._assign_at(later, NOW + timedelta(days=1))
+        self.assertEqual(
+            self._offered_to(later),
+            Counter({self.partner_b.id: 1, self.case["starts tomorrow"].id: 1}),
+        )
+
+    def test_flag_off_everyone_eligible(self):
+        """Without the flag agreements play no part: round-robin offers one lead
+        to each eligible member, covered or not."""
+        self.assertFalse(self.rule.require_agreement_territory)
+        leads = self._leads(len(self.members), "Anyone")
+        self._assign_at(leads)
+        self.assertEqual(
+            self._offered_to(leads),
+            Counter({partner_id: 1 for partner_id in self.members.partner_id.ids}),
+        )
+        self.assertLessEqual(self.uncovered | self.partner_c, self.members.partner_id)
+        # the same leads with the flag on all go to A
+        self.rule.require_agreement_territory = True
+        leads2 = self._leads(len(self.members), "Covered only")
+        self._assign_at(leads2)
+        self.assertEqual(
+            self._offered_to(leads2), Counter({self.partner_a.id: len(self.members)})
+        )
+
+    def test_coverage_one_query(self):
+        """The territory of all candidate memberships is read in one query."""
+        Rule = self.env["prm.assignment.rule"]
+        self.env.invalidate_all()
+        with self.assertQueryCount(2):  # the memberships' partner/program, then it
+            coverage = Rule._prm_agreement_coverage(self.members, NOW.date())
+        membership_of = {m.partner_id: m.id for m in self.members}
+        self.assertEqual(
+            coverage,
+            {
+                self.membership_a.id: {self.france.id: None},
+                self.membership_b.id: {self.usa.id: {self.california.id}},
+                membership_of[self.case["Germany"]]: {self.germany.id: None},
+                membership_of[self.case["Texas"]]: {self.usa.id: {self.texas.id}},
+            },
+        )
+        # several agreements add up; a whole country wins over a list of states
+        Agreement = self.env["prm.agreement"]
+        values = {
+            "title": "More",
+            "partner_id": self.partner_b.id,
+            "program_id": self.program.id,
+            "user_id": self.manager.id,
+            "state": "active",
+            "date_start": date(2026, 6, 1),
+            "date_end": date(2026, 6, 30),
+        }
+        Agreement.create(
+            dict(
+                values,
+                country_ids=[Command.set([self.usa.id, self.germany.id])],
+                state_ids=[Command.set([self.texas.id])],
+            )
+        )
+        coverage = Rule._prm_agreement_coverage(self.membership_b, NOW.date())
+        self.assertEqual(
+            coverage[self.membership_b.id],
+            {self.usa.id: {self.california.id, self.texas.id}, self.germany.id: None},
+        )
+        Agreement.create(dict(values, country_ids=[Command.set([self.usa.id])]))
+        coverage = Rule._prm_agreement_coverage(self.membership_b, NOW.date())
+        self.assertEqual(
+            coverage[self.membership_b.id], {self.usa.id: None, self.germany.id: None}
         )
 
 
@@ -410,24 +620,55 @@ class TestLeadAssignmentPerformance(PrmLeadCommon):
             self.env.flush_all()
         return self.env.cr.sql_log_count - before, result
 
-    def test_query_count_does_not_grow(self):
+    def _check_query_count(self, prefix):
+        """Query count of one chunk for 10 and 100 leads: the same; return it."""
         for membership in self.membership_a | self.membership_b | self.membership_c:
             membership.lead_capacity = 1000
-        self._queries(self._leads(3, "Warm"))
+        self._queries(self._leads(3, f"{prefix} warm"))
         counts = {}
         for size in (10, 100):
-            leads = self._leads(size, f"Size {size}")
+            leads = self._leads(size, f"{prefix} size {size}")
             counts[size], result = self._queries(leads)
             self.assertEqual(len(result["offers"]), size)
         self.assertEqual(counts[10], counts[100])
         for size in (10, 100):
-            leads = self._leads(size, f"Again {size}")
+            leads = self._leads(size, f"{prefix} again {size}")
             self.env.flush_all()
             self.env.invalidate_all()
             with freeze_time(NOW), self.assertQueryCount(counts[10]):
                 self.rule._action_assign_partner_leads(leads=leads)
                 self.env.flush_all()
             self.assertEqual(len(leads.prm_offer_id), size)
+        return counts[10]
+
+    def test_query_count_does_not_grow(self):
+        self._check_query_count("Plain")
+
+    def test_query_count_with_agreement_territory(self):
+        """With *Agreement must cover the territory*, one more query per run
+        (the territory of all candidates), whatever the number of leads."""
+        without = self._check_query_count("Without")
+        self.env["prm.agreement"].create(
+            [
+                {
+                    "title": "France",
+                    "partner_id": partner.id,
+                    "program_id": self.program.id,
+                    "user_id": self.manager.id,
+                    "state": "active",
+                    "date_start": date(2026, 1, 1),
+                    "date_end": date(2026, 12, 31),
+                    "country_ids": [Command.link(self.france.id)],
+                }
+                for partner in self.partner_a | self.partner_b
+            ]
+        )
+        self.rule.require_agreement_territory = True
+        self.assertEqual(self._check_query_count("With"), without + 1)
+        offered = self.env["prm.lead.offer"].search(
+            [("lead_id.name", "=like", "With %")]
+        )
+        self.assertEqual(offered.partner_id, self.partner_a | self.partner_b)
 
     def test_bad_input_deadline(self):
         with self.assertRefused("deadline"):

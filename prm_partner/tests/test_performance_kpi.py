@@ -229,9 +229,10 @@ class TestPerformanceKpi(PrmPerformanceCommon):
 
 @tagged("post_install", "-at_install")
 class TestPerformanceOfferSql(PrmPerformanceCommon):
-    """The offer and registration parts of the report are only included once
-    ``prm.lead.offer`` / ``prm.deal.registration`` exist; their SQL is checked
-    here against temporary tables of the assumed shape (rolled back)."""
+    """The SQL of the offer and registration parts of the report, checked against
+    a known dataset in temporary tables of the same shape as ``prm_lead_offer`` and
+    ``prm_deal_registration`` (they shadow the real tables in this transaction and
+    are rolled back)."""
 
     def _aggregate(self, part, fnames):
         Report = self.env["prm.partner.performance.report"]
@@ -328,15 +329,15 @@ class TestPerformanceOfferSql(PrmPerformanceCommon):
             """
             CREATE TEMPORARY TABLE prm_deal_registration (
                 id serial, partner_id int, create_date timestamp, state varchar,
-                has_conflict boolean) ON COMMIT DROP
+                conflict_count int) ON COMMIT DROP
             """
         )
         cr.executemany(
             "INSERT INTO prm_deal_registration (partner_id, create_date, state, "
-            "has_conflict) VALUES (%s, %s, %s, %s)",
+            "conflict_count) VALUES (%s, %s, %s, %s)",
             [
-                (self.partner_a.id, dt(date(2026, 4, 3)), "approved", True),
-                (self.partner_a.id, dt(date(2026, 4, 4)), "submitted", False),
+                (self.partner_a.id, dt(date(2026, 4, 3)), "approved", 2),
+                (self.partner_a.id, dt(date(2026, 4, 4)), "submitted", 0),
                 (self.partner_a.id, dt(date(2026, 4, 5)), "rejected", None),
             ],
         )
