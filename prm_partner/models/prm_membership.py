@@ -1148,6 +1148,197 @@ class PrmMembership(models.Model):
         for membership in self:
             membership.review_count = counts.get(membership, 0)
 
+    # ---- partners to watch: agreement goals and SLA trend ----
+    prm_goals_behind_count = fields.Integer(
+        "Goals behind",
+        compute="_compute_prm_watch",
+        help="Goals of the active agreements whose period has started and whose "
+        "progress is below the share of their period elapsed.",
+    )
+    prm_goals_behind = fields.Boolean(
+        "Has goals behind",
+        compute="_compute_prm_watch",
+        search="_search_prm_goals_behind",
+    )
+    prm_sla_recent = fields.Float(
+        "SLA last 30 days (%)",
+        compute="_compute_prm_watch",
+        help="Offers answered in time / decided offers of the last 30 days.",
+    )
+    prm_sla_previous = fields.Float(
+        "SLA 30 days before (%)",
+        compute="_compute_prm_watch",
+        help="Offers answered in time / decided offers of the 30 days before.",
+    )
+    prm_sla_falling = fields.Boolean(
+        "Falling SLA compliance",
+        compute="_compute_prm_watch",
+        search="_search_prm_sla_falling",
+    )
+
+    @api.depends_context("uid")
+    def _compute_prm_watch(self):
+        today = fields.Date.context_today(self)
+        records = self.filtered("id")
+        behind = records._prm_goals_behind(today)
+        sla = records._prm_sla_trend(today)
+        for membership in self:
+            trend = sla.get(membership.id, {})
+            membership.prm_goals_behind_count = len(behind.get(membership.id, ()))
+            membership.prm_goals_behind = bool(behind.get(membership.id))
+            membership.prm_sla_recent = trend.get("recent") or 0.0
+            membership.prm_sla_previous = trend.get("previous") or 0.0
+            membership.prm_sla_falling = trend.get("falling", False)
+
+    @api.model
+    def _prm_active_goal_domain(self, membership_ids=None):
+        domain = [
+            ("agreement_id.state", "=", "active"),
+            ("agreement_id.active", "=", True),
+            ("agreement_id.membership_id", "!=", False),
+        ]
+        if membership_ids is not None:
+            domain.append(("agreement_id.membership_id", "in", membership_ids))
+        return domain
+
+    @api.model
+    def _prm_goal_elapsed_share(self, goal, today):
+        """Share (0-1) of the goal's period elapsed at ``today``, days counted
+        inclusively: 1/n on the first day of an n-day period, 1 from its last day."""
+        total = (goal.date_to - goal.date_from).days + 1
+        return min((today - goal.date_from).days + 1, total) / total
+
+    def _prm_goals_behind(self, today, all_memberships=False):
+        """Goals behind plan of these memberships (of all when
+        ``all_memberships``): goals of their active agreements whose period has
+        started (``date_from <= today``), with a positive target, whose progress
+        is below the elapsed share of their period (see
+        ``_prm_goal_elapsed_share``). Two queries (goals, one measure of all
+        goals) whatever the number of memberships or goals.
+
+        :return: ``{membership_id: prm.agreement.goal}``
+        """
+        if not self and not all_memberships:
+            return {}
+        goals = (
+            self.env["prm.agreement.goal"]
+            .sudo()
+            .search(
+                [
+                    *self._prm_active_goal_domain(
+                        None if all_memberships else self.ids
+                    ),
+                    ("date_from", "<=", today),
+                    ("target", ">", 0),
+                ]
+            )
+        )
+        result = {}
+        for goal in goals:
+            if goal.progress < 100.0 * self._prm_goal_elapsed_share(goal, today):
+                membership_id = goal.agreement_id.membership_id.id
+                result[membership_id] = result.get(membership_id, goals.browse()) | goal
+        return result
+
+    def _prm_sla_trend(self, today, all_memberships=False):
+        """SLA compliance of the lead offers of these memberships (of all when
+        ``all_memberships``) over the last 30 days (offered from ``today`` - 29
+        days, today included) and the 30 days before, in ONE query.
+
+        An offer counts when it is decided: withdrawn offers and pending offers
+        whose deadline is not passed yet are left out; it is in time when
+        accepted or declined no later than its deadline (the SLA compliance of
+        the performance report). The SLA is *falling* when both windows have at
+        least ``prm_partner.sla_min_offers`` (default 3) counted offers and the
+        compliance of the last 30 days is lower than the one before by more than
+        ``prm_partner.sla_drop_points`` (default 10) points.
+
+        :return: ``{membership_id: {"recent", "previous", "falling"}}``, rates in
+            % or None without offers
+        """
+        if not self and not all_memberships:
+            return {}
+        params = self.env["ir.config_parameter"].sudo()
+        min_offers = int(params.get_param("prm_partner.sla_min_offers", 3))
+        drop = float(params.get_param("prm_partner.sla_drop_points", 10))
+        recent_from = fields.Datetime.to_datetime(today - relativedelta(days=29))
+        previous_from = recent_from - relativedelta(days=30)
+        date_to = fields.Datetime.to_datetime(today + relativedelta(days=1))
+        self.env["prm.lead.offer"].flush_model(
+            ["membership_id", "state", "date_offered", "date_deadline", "date_answered"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT membership_id,
+                       date_offered >= %(recent_from)s AS recent,
+                       COUNT(*),
+                       COUNT(*) FILTER (
+                           WHERE state IN ('accepted', 'declined')
+                             AND date_answered <= date_deadline)
+                  FROM prm_lead_offer
+                 WHERE membership_id IS NOT NULL %(memberships)s
+                   AND date_offered >= %(previous_from)s
+                   AND date_offered < %(date_to)s
+                   AND state != 'withdrawn'
+                   AND (state != 'pending' OR date_deadline < %(now)s)
+              GROUP BY 1, 2
+                """,
+                recent_from=recent_from,
+                previous_from=previous_from,
+                date_to=date_to,
+                now=fields.Datetime.now(),
+                memberships=SQL()
+                if all_memberships
+                else SQL("AND membership_id IN %s", tuple(self.ids)),
+            )
+        )
+        counts = {}
+        for membership_id, recent, total, in_time in self.env.cr.fetchall():
+            counts.setdefault(membership_id, {})[recent] = (total, in_time)
+        result = {}
+        for membership_id, windows in counts.items():
+            recent = windows.get(True, (0, 0))
+            previous = windows.get(False, (0, 0))
+            recent_rate = 100.0 * recent[1] / recent[0] if recent[0] else None
+            previous_rate = 100.0 * previous[1] / previous[0] if previous[0] else None
+            result[membership_id] = {
+                "recent": recent_rate,
+                "previous": previous_rate,
+                "falling": recent[0] >= min_offers
+                and previous[0] >= min_offers
+                and previous_rate - recent_rate > drop,
+            }
+        return result
+
+    def _search_prm_goals_behind(self, operator, value):
+        return self._search_prm_watch_flag(
+            operator,
+            value,
+            lambda today: self.browse()._prm_goals_behind(today, all_memberships=True),
+        )
+
+    def _search_prm_sla_falling(self, operator, value):
+        return self._search_prm_watch_flag(
+            operator,
+            value,
+            lambda today: {
+                membership_id
+                for membership_id, trend in self.browse()
+                ._prm_sla_trend(today, all_memberships=True)
+                .items()
+                if trend["falling"]
+            },
+        )
+
+    def _search_prm_watch_flag(self, operator, value, flagged):
+        """Boolean search (``= True``, ``!= False``, ...) on a watch flag."""
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        ids = list(flagged(fields.Date.context_today(self)))
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", ids)]
+
     # ------------------------------------------------------------------
     # MEASURES
     # ------------------------------------------------------------------
@@ -1263,6 +1454,7 @@ class PrmMembership(models.Model):
         ):
             certifications.setdefault(partner.id, {})[state] = count
         measures = memberships._prm_measure(fields.Date.context_today(self))
+        goals = memberships._prm_scorecard_goals()
         result = {}
         for membership in memberships:
             kpis = []
@@ -1307,7 +1499,38 @@ class PrmMembership(models.Model):
                 },
                 "next_tier": next_tier.name or "",
                 "progress": progress,
+                "goals": goals.get(membership.id, []),
             }
+        return result
+
+    def _prm_scorecard_goals(self):
+        """Goal lines of the active agreements of these memberships, for the
+        scorecards: two queries (goals, one measure of all goals).
+
+        :return: ``{membership_id: [{"agreement", "measure", "name", "date_from",
+            "date_to", "target", "achieved", "progress", "kind"}]}``
+        """
+        goals = (
+            self.env["prm.agreement.goal"]
+            .sudo()
+            .search(self._prm_active_goal_domain(self.ids))
+        )
+        measures = dict(goals._fields["measure"]._description_selection(self.env))
+        result = {}
+        for goal in goals:
+            result.setdefault(goal.agreement_id.membership_id.id, []).append(
+                {
+                    "agreement": goal.agreement_id.name,
+                    "measure": measures.get(goal.measure, goal.measure),
+                    "name": goal.name or "",
+                    "date_from": fields.Date.to_string(goal.date_from),
+                    "date_to": fields.Date.to_string(goal.date_to),
+                    "target": goal.target,
+                    "achieved": goal.achieved,
+                    "progress": goal.progress,
+                    "kind": "amount" if goal.measure == "won_revenue" else "int",
+                }
+            )
         return result
 
     def _prm_scorecard_html(self, date_from, date_to):

@@ -12,6 +12,7 @@ from . import (
     test_performance_access,
     test_performance_kpi,
     test_performance_review,
+    test_performance_watch,
     test_portal,
     test_recruitment,
     test_recruitment_http,

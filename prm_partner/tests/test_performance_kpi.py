@@ -194,14 +194,14 @@ class TestPerformanceKpi(PrmPerformanceCommon):
         membership = self.membership_a.with_user(self.manager)
         membership._prm_scorecard(Q2_FROM, Q2_TO)  # warm the caches
         self.env.invalidate_all()
-        with self.assertQueryCount(17):
+        with self.assertQueryCount(18):
             membership._prm_scorecard(Q2_FROM, Q2_TO)
         self._won_leads(
             self.partner_a, [100] * 60, closed=date(2026, 5, 3), program=self.program
         )
         self.env.flush_all()
         self.env.invalidate_all()
-        with self.assertQueryCount(17):
+        with self.assertQueryCount(18):
             kpis = {
                 kpi["name"]: kpi["value"]
                 for kpi in membership._prm_scorecard(Q2_FROM, Q2_TO)[membership.id][
