@@ -1,6 +1,7 @@
 from . import (
     test_access,
     test_agreement,
+    test_agreement_concurrency,
     test_agreement_portal,
     test_bad_input,
     test_certification,
