@@ -296,11 +296,9 @@ class PrmPartnerPerformanceReport(models.Model):
             self._query_certifications(),
             self._query_satisfaction(),
             self._query_feedback(),
+            self._query_offers(),
+            self._query_registrations(),
         ]
-        if "prm.lead.offer" in self.env:
-            parts.append(self._query_offers())
-        if "prm.deal.registration" in self.env:
-            parts.append(self._query_registrations())
         facts = SQL(" UNION ALL ").join(parts)
         rates = SQL(", ").join(
             SQL("%s AS %s", self._ratio_sql(fname), SQL.identifier(fname))
@@ -388,21 +386,14 @@ class PrmPartnerPerformanceReport(models.Model):
 
     @api.model
     def _sql_commission_percent(self):
-        """SQL expression of the commission % of membership ``m`` (tier ``t``):
-        the stored ``effective_commission_percent`` of the membership (agreement,
-        else tier) when it exists, else the tier's rate. Same rule as
+        """SQL expression of the commission % of membership ``m``: its stored
+        ``effective_commission_percent`` (agreement, else tier). Same rule as
         ``prm.membership._effective_commission_rates``."""
-        field = self.env["prm.membership"]._fields.get("effective_commission_percent")
-        if field and field.store:
-            return SQL("COALESCE(m.effective_commission_percent, 0)")
-        return SQL("COALESCE(t.commission_percent, 0)")
+        return SQL("COALESCE(m.effective_commission_percent, 0)")
 
     @api.model
     def _sql_origin_revenue(self):
-        """(registered, assigned) won revenue expressions; NULL without an
-        origin on leads."""
-        if "prm_origin" not in self.env["crm.lead"]._fields:
-            return SQL("NULL::numeric"), SQL("NULL::numeric")
+        """(registered, assigned) won revenue expressions, by the lead's origin."""
         return (
             SQL(
                 "CASE WHEN l.prm_origin = 'registered' "
@@ -603,7 +594,7 @@ class PrmPartnerPerformanceReport(models.Model):
 
     @api.model
     def _query_offers(self):
-        """Lead offers (``prm.lead.offer``), only when that model is installed."""
+        """Lead offers (``prm.lead.offer``)."""
         select = self._fact_select(
             "offer",
             SQL("o.id"),
@@ -651,27 +642,19 @@ class PrmPartnerPerformanceReport(models.Model):
                     "date_answered",
                     "state",
                 ],
-            )
-            if "prm.lead.offer" in self.env
-            else SQL(),
+            ),
             select,
             self._membership_join(),
         )
 
     @api.model
     def _sql_registration_flag(self):
-        """Whether registration ``r`` was flagged: ``has_conflict`` when the model
-        has it, else ``conflict_count > 0``."""
-        if (
-            "prm.deal.registration" in self.env
-            and "has_conflict" not in self.env["prm.deal.registration"]._fields
-        ):
-            return SQL("COALESCE(r.conflict_count, 0) > 0")
-        return SQL("COALESCE(r.has_conflict, FALSE)")
+        """Whether registration ``r`` was flagged (it has conflicts)."""
+        return SQL("COALESCE(r.conflict_count, 0) > 0")
 
     @api.model
     def _query_registrations(self):
-        """Deal registrations (``prm.deal.registration``), only when installed."""
+        """Deal registrations (``prm.deal.registration``)."""
         flag = self._sql_registration_flag()
         select = self._fact_select(
             "registration",
@@ -690,10 +673,8 @@ class PrmPartnerPerformanceReport(models.Model):
             "JOIN prm_membership m ON m.partner_id = r.partner_id %s",
             self._flush_marks(
                 "prm.deal.registration",
-                ["partner_id", "state", "has_conflict", "conflict_count"],
-            )
-            if "prm.deal.registration" in self.env
-            else SQL(),
+                ["partner_id", "state", "conflict_count"],
+            ),
             select,
             self._membership_join(),
         )
