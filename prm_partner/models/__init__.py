@@ -1,5 +1,6 @@
 from . import (
     crm_lead,
+    ir_actions_act_window,
     mail_activity,
     prm_agreement,
     prm_agreement_goal,

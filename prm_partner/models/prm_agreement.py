@@ -538,12 +538,11 @@ class PrmAgreement(models.Model):
 
     def action_view_goals(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "prm_partner.prm_agreement_goal_action"
+        return self.env["ir.actions.act_window"]._prm_action(
+            "prm_partner.prm_agreement_goal_action",
+            [("agreement_id", "=", self.id)],
+            {"default_agreement_id": self.id},
         )
-        action["domain"] = [("agreement_id", "=", self.id)]
-        action["context"] = {"default_agreement_id": self.id}
-        return action
 
     # ------------------------------------------------------------------
     # SIGNATURE

@@ -68,9 +68,8 @@ class PrmCertification(models.Model):
 
     def action_view_holders(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "prm_partner.prm_partner_certification_action"
+        return self.env["ir.actions.act_window"]._prm_action(
+            "prm_partner.prm_partner_certification_action",
+            [("certification_id", "=", self.id)],
+            {"default_certification_id": self.id},
         )
-        action["domain"] = [("certification_id", "=", self.id)]
-        action["context"] = {"default_certification_id": self.id}
-        return action

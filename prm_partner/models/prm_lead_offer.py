@@ -194,12 +194,9 @@ class PrmLeadOffer(models.Model):
     @api.model
     def _action_view(self, domain):
         """The offers window action, on ``domain``."""
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "prm_partner.prm_lead_offer_action"
+        return self.env["ir.actions.act_window"]._prm_action(
+            "prm_partner.prm_lead_offer_action", domain, {}
         )
-        action["domain"] = domain
-        action["context"] = {}
-        return action
 
     # ------------------------------------------------------------------
     # ANSWERS

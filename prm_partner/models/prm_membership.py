@@ -284,15 +284,14 @@ class PrmMembership(models.Model):
 
     def action_view_agreements(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "prm_partner.prm_agreement_action"
+        return self.env["ir.actions.act_window"]._prm_action(
+            "prm_partner.prm_agreement_action",
+            [("membership_id", "=", self.id)],
+            {
+                "default_partner_id": self.partner_id.id,
+                "default_program_id": self.program_id.id,
+            },
         )
-        action["domain"] = [("membership_id", "=", self.id)]
-        action["context"] = {
-            "default_partner_id": self.partner_id.id,
-            "default_program_id": self.program_id.id,
-        }
-        return action
 
     @api.depends("tier_id", "program_id")
     @api.depends_context("uid")
@@ -484,11 +483,9 @@ class PrmMembership(models.Model):
 
     def action_view_tier_history(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "prm_partner.prm_tier_history_action"
+        return self.env["ir.actions.act_window"]._prm_action(
+            "prm_partner.prm_tier_history_action", [("membership_id", "=", self.id)]
         )
-        action["domain"] = [("membership_id", "=", self.id)]
-        return action
 
     def action_evaluate_tiers(self):
         """Button: evaluate these memberships now and report what changed."""
@@ -995,12 +992,11 @@ class PrmMembership(models.Model):
     # ------------------------------------------------------------------
     def action_view_onboarding_steps(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "prm_partner.prm_membership_onboarding_step_action"
+        return self.env["ir.actions.act_window"]._prm_action(
+            "prm_partner.prm_membership_onboarding_step_action",
+            [("membership_id", "=", self.id)],
+            {"default_membership_id": self.id},
         )
-        action["domain"] = [("membership_id", "=", self.id)]
-        action["context"] = {"default_membership_id": self.id}
-        return action
 
     # ------------------------------------------------------------------
     # ONBOARDING
@@ -1555,12 +1551,11 @@ class PrmMembership(models.Model):
 
     def action_view_reviews(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "prm_partner.prm_partner_review_action"
+        return self.env["ir.actions.act_window"]._prm_action(
+            "prm_partner.prm_partner_review_action",
+            [("membership_id", "=", self.id)],
+            {"default_membership_id": self.id},
         )
-        action["domain"] = [("membership_id", "=", self.id)]
-        action["context"] = {"default_membership_id": self.id}
-        return action
 
     def action_request_feedback(self):
         feedbacks = self.env["prm.partner.feedback"]._request_for_memberships(self)

@@ -107,12 +107,11 @@ class PrmProgram(models.Model):
 
     def action_view_memberships(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "prm_partner.prm_membership_action"
+        return self.env["ir.actions.act_window"]._prm_action(
+            "prm_partner.prm_membership_action",
+            [("program_id", "=", self.id)],
+            {"default_program_id": self.id},
         )
-        action["domain"] = [("program_id", "=", self.id)]
-        action["context"] = {"default_program_id": self.id}
-        return action
 
     # ------------------------------------------------------------------
     # RECRUITMENT
@@ -164,9 +163,8 @@ class PrmProgram(models.Model):
 
     def action_view_applications(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "prm_partner.prm_application_action"
+        return self.env["ir.actions.act_window"]._prm_action(
+            "prm_partner.prm_application_action",
+            [("program_id", "=", self.id)],
+            {"default_program_id": self.id},
         )
-        action["domain"] = [("program_id", "=", self.id)]
-        action["context"] = {"default_program_id": self.id}
-        return action

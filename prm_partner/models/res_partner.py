@@ -99,24 +99,21 @@ class ResPartner(models.Model):
 
     def action_view_prm_memberships(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "prm_partner.prm_membership_action"
+        return self.env["ir.actions.act_window"]._prm_action(
+            "prm_partner.prm_membership_action",
+            [("partner_id", "=", self.commercial_partner_id.id)],
+            {"default_partner_id": self.commercial_partner_id.id},
         )
-        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
-        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
-        return action
 
     def action_view_prm_certifications(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "prm_partner.prm_partner_certification_action"
-        )
+        Action = self.env["ir.actions.act_window"]
+        xml_id = "prm_partner.prm_partner_certification_action"
         if self.is_company:
-            action["domain"] = [("commercial_partner_id", "=", self.id)]
-        else:
-            action["domain"] = [("partner_id", "=", self.id)]
-            action["context"] = {"default_partner_id": self.id}
-        return action
+            return Action._prm_action(xml_id, [("commercial_partner_id", "=", self.id)])
+        return Action._prm_action(
+            xml_id, [("partner_id", "=", self.id)], {"default_partner_id": self.id}
+        )
 
     # ---- agreements ----
     prm_agreement_count = fields.Integer(compute="_compute_prm_agreement_count")
@@ -134,9 +131,8 @@ class ResPartner(models.Model):
 
     def action_view_prm_agreements(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "prm_partner.prm_agreement_action"
+        return self.env["ir.actions.act_window"]._prm_action(
+            "prm_partner.prm_agreement_action",
+            [("partner_id", "=", self.commercial_partner_id.id)],
+            {"default_partner_id": self.commercial_partner_id.id},
         )
-        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
-        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
-        return action
