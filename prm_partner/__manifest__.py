@@ -45,6 +45,7 @@
         "views/prm_recruitment_inherit_views.xml",
         "views/prm_membership_onboarding_step_views.xml",
         "wizard/prm_application_reject_views.xml",
+        "wizard/prm_application_approve_views.xml",
         "views/prm_recruitment_menus.xml",
         "views/portal_recruitment_templates.xml",
         # lead distribution and deal registration
@@ -52,6 +53,7 @@
         "data/prm_lead_data.xml",
         "views/prm_lead_distribution_views.xml",
         "views/prm_deal_registration_views.xml",
+        "views/prm_lead_claim_views.xml",
         "views/prm_lead_menus.xml",
         "views/portal_lead_templates.xml",
         "wizard/crm_lead_prm_forward_views.xml",

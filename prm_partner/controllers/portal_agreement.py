@@ -1,4 +1,9 @@
+import base64
 import binascii
+import io
+
+import werkzeug.exceptions
+from PIL import Image
 
 from odoo import http
 from odoo.exceptions import AccessError, MissingError, UserError
@@ -9,6 +14,7 @@ from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 PAGE_SIZE = 20
 REPORT = "prm_partner.action_report_prm_agreement"
+SIGNER_NAME_MAX = 128
 
 
 class PrmAgreementPortal(CustomerPortal):
@@ -115,13 +121,17 @@ class PrmAgreementPortal(CustomerPortal):
     )
     def portal_agreement_sign(self, agreement_id, name=None, signature=None, **kw):
         """Odoo's portal signature form posts ``name`` and ``signature`` (base64
-        PNG) here as JSON-RPC; errors come back as ``{"error": message}``."""
+        PNG) here as JSON-RPC; refusals come back as ``{"error": message}``, a
+        name or signature of the wrong type or shape as an HTTP 400."""
         try:
             agreement_sudo = self._document_check_access("prm.agreement", agreement_id)
         except (AccessError, MissingError):
             return {"error": request.env._("Invalid agreement.")}
-        if not signature:
+        if signature in (None, ""):
             return {"error": request.env._("Signature is missing.")}
+        input_error = self._prm_sign_input_error(name, signature)
+        if input_error:
+            self._prm_json_bad_request(input_error)
         try:
             # a refusal rolls back to the savepoint: nothing of it is written
             with request.env.cr.savepoint():
@@ -130,14 +140,51 @@ class PrmAgreementPortal(CustomerPortal):
                 )
         except UserError as error:
             return {"error": str(error)}
-        except (TypeError, binascii.Error):
-            return {"error": request.env._("Invalid signature data.")}
         return {
             "force_refresh": True,
             "redirect_url": agreement_sudo.get_portal_url(
                 query_string="&message=sign_ok"
             ),
         }
+
+    def _prm_sign_input_error(self, name, signature):
+        """A translated message when ``name`` or ``signature`` (as posted over
+        JSON-RPC, so of any JSON type) cannot be a signer's name and a base64
+        image; ``None`` when they can. An empty name is left to the model."""
+        env = request.env
+        if name is not None and not isinstance(name, str):
+            return env._("The signer's name must be text.")
+        if name and ("\x00" in name or len(name) > SIGNER_NAME_MAX):
+            return env._(
+                "The signer's name must be at most %(max)s characters of text.",
+                max=SIGNER_NAME_MAX,
+            )
+        if not isinstance(signature, str):
+            return env._("The signature must be an image encoded in base64.")
+        try:
+            with Image.open(io.BytesIO(base64.b64decode(signature, validate=True))):
+                pass
+        except (binascii.Error, OSError, ValueError, Image.DecompressionBombError):
+            return env._("The signature must be an image encoded in base64.")
+        return None
+
+    def _prm_json_bad_request(self, message):
+        """Answer the JSON-RPC call with HTTP 400 and ``message`` as its error."""
+        error = {
+            "code": 400,
+            "message": message,
+            "data": {
+                "name": "werkzeug.exceptions.BadRequest",
+                "message": message,
+                "arguments": [message],
+            },
+        }
+        werkzeug.exceptions.abort(
+            request.make_json_response(
+                {"jsonrpc": "2.0", "id": request.dispatcher.request_id, "error": error},
+                status=400,
+            )
+        )
 
     @http.route(
         "/my/agreements/<int:agreement_id>/documents/<int:attachment_id>",

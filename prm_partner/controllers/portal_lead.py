@@ -1,3 +1,5 @@
+import math
+
 from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
@@ -8,11 +10,13 @@ from odoo.addons.portal.controllers.portal import pager as portal_pager
 from ..models.prm_deal_registration import PORTAL_FIELDS
 
 PAGE_SIZE = 20
+MAX_ID = 2**31 - 1  # PostgreSQL integer: larger ids are no record
 
 
 class PrmLeadPortal(CustomerPortal):
     """Partner pages for leads: "Lead offers" (accept / decline), "My
-    opportunities" (update, won / lost) and "Deal registrations".
+    opportunities" (progress of open deals; won / lost reported as a claim a
+    partner manager decides on) and "Deal registrations".
 
     Plain HTML forms with a CSRF token, no JavaScript needed. Records are
     searched as the portal user (record rules decide); a record is used as sudo
@@ -160,10 +164,12 @@ class PrmLeadPortal(CustomerPortal):
         offer_sudo = self._prm_check("prm.lead.offer", offer_id)
         if offer_sudo is None:
             raise request.not_found()
-        reason = request.env["prm.lead.decline.reason"]
-        if reason_id and reason_id.isdigit():
-            reason = reason.search([("id", "=", int(reason_id))])
         try:
+            reason = request.env["prm.lead.decline.reason"]
+            reason_id = self._int(reason_id)
+            if reason_id:
+                reason = reason.search([("id", "=", reason_id)])
+            note = self._str(note)
             with request.env.cr.savepoint():
                 offer_sudo.action_decline(reason, note)
         except UserError as error:
@@ -204,20 +210,16 @@ class PrmLeadPortal(CustomerPortal):
 
     def _render_opportunity(self, lead_sudo, error=None, message=None, status=200):
         values = self._prepare_portal_layout_values()
+        is_open = lead_sudo._prm_is_open()
+        claims = lead_sudo.prm_claim_ids
         values.update(
             {
                 "lead": lead_sudo,
-                "stages": request.env["crm.stage"]
-                .sudo()
-                .search(
-                    [
-                        ("is_won", "=", False),
-                        "|",
-                        ("team_id", "=", False),
-                        ("team_id", "=", lead_sudo.team_id.id),
-                    ]
-                ),
+                "is_open": is_open,
+                "stages": lead_sudo._prm_portal_stages() if is_open else [],
                 "lost_reasons": request.env["crm.lost.reason"].sudo().search([]),
+                "pending_claim": claims.filtered(lambda c: c.state == "pending")[:1],
+                "last_claim": claims.filtered(lambda c: c.state != "pending")[:1],
                 "page_name": "prm_opportunity",
                 "error": error,
                 "message": message,
@@ -235,6 +237,8 @@ class PrmLeadPortal(CustomerPortal):
         website=True,
     )
     def portal_partner_opportunity_update(self, lead_id, **post):
+        """Progress of an open opportunity, or a reported outcome (a claim).
+        The model refuses closed opportunities whatever the POST holds."""
         lead_sudo = self._prm_check("crm.lead", lead_id)
         if lead_sudo is None:
             raise request.not_found()
@@ -242,19 +246,24 @@ class PrmLeadPortal(CustomerPortal):
             values = {
                 "stage_id": self._int(post.get("stage_id")),
                 "expected_revenue": self._float(post.get("expected_revenue")),
-                "probability": self._float(post.get("probability")),
                 "activity_date": self._date(post.get("activity_date")),
-                "note": post.get("note"),
-                "outcome": post.get("outcome"),
+                "date_deadline": self._date(post.get("date_deadline")),
+                "note": self._str(post.get("note")),
+                "outcome": self._str(post.get("outcome")),
                 "lost_reason_id": self._int(post.get("lost_reason_id")),
                 "author_id": request.env.user.partner_id.id,
             }
             with request.env.cr.savepoint():
-                lead_sudo._prm_portal_update(values)
+                claim = lead_sudo._prm_portal_update(values)
+        except AccessError as error:
+            raise request.not_found() from error
         except (UserError, ValidationError) as error:
             message = error.args[0] if error.args else str(error)
             return self._render_opportunity(lead_sudo, error=message, status=400)
-        return request.redirect(f"/my/partner_opportunities/{lead_id}?message=saved")
+        message = "claimed" if claim else "saved"
+        return request.redirect(
+            f"/my/partner_opportunities/{lead_id}?message={message}"
+        )
 
     # ---- deal registrations ----
     @http.route(
@@ -285,7 +294,7 @@ class PrmLeadPortal(CustomerPortal):
         error = None
         if request.httprequest.method == "POST":
             try:
-                vals = {key: post.get(key) for key in PORTAL_FIELDS}
+                vals = {key: self._str(post.get(key)) for key in PORTAL_FIELDS}
                 vals.update(
                     {
                         "country_id": self._int(vals["country_id"]),
@@ -366,25 +375,49 @@ class PrmLeadPortal(CustomerPortal):
     # ---- parsing ----
     @staticmethod
     def _int(value):
-        return int(value) if value and str(value).isdigit() else False
+        """``False`` when empty; a translated error when not a record id."""
+        if not value:
+            return False
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
+            raise UserError(
+                request.env._("%(value)s is not a valid choice.", value=text[:40])
+            )
+        return int(text)
+
+    @staticmethod
+    def _str(value):
+        """The text posted (``None`` if not text); NUL characters refused."""
+        if not isinstance(value, str):
+            return None
+        if "\x00" in value:
+            raise UserError(
+                request.env._("The text holds a character that is not allowed.")
+            )
+        return value
 
     @staticmethod
     def _float(value):
-        """``None`` when empty; a translated error when not a number."""
+        """``None`` when empty; a translated error when not a finite number."""
         if value in (None, ""):
             return None
         try:
-            return float(value)
-        except ValueError as error:
+            number = float(value)
+        except (TypeError, ValueError) as error:
             raise UserError(
-                request.env._("%(value)s is not a number.", value=value)
+                request.env._("%(value)s is not a number.", value=str(value)[:40])
             ) from error
+        if not math.isfinite(number):
+            raise UserError(
+                request.env._("%(value)s is not a number.", value=str(value)[:40])
+            )
+        return number
 
     @staticmethod
     def _date(value):
         try:
             return fields.Date.to_date(value) if value else False
-        except ValueError as error:
+        except (TypeError, ValueError) as error:
             raise UserError(
-                request.env._("%(value)s is not a date.", value=value)
+                request.env._("%(value)s is not a date.", value=str(value)[:40])
             ) from error

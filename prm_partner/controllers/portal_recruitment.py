@@ -6,7 +6,7 @@ from odoo.http import request
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
-from ..models.prm_application import HONEYPOT_FIELD
+from ..models.prm_application import CONTROL_RE, HONEYPOT_FIELD
 
 
 class PrmRecruitmentPortal(CustomerPortal):
@@ -88,9 +88,14 @@ class PrmRecruitmentPortal(CustomerPortal):
         # a robot caught by the honeypot ("spam") sees the same thanks as a person
         status = {"invalid": 400, "rate_limited": 429}.get(result["status"])
         if status:
+            # the answers go back into the form, without control characters
+            shown = {
+                name: CONTROL_RE.sub("", value) if isinstance(value, str) else ""
+                for name, value in post.items()
+            }
             return request.render(
                 "prm_partner.prm_recruitment_apply",
-                self._prm_apply_values(post, result["errors"]),
+                self._prm_apply_values(shown, result["errors"]),
                 status=status,
             )
         return request.render("prm_partner.prm_recruitment_thanks", {})

@@ -1,5 +1,7 @@
+import math
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 
@@ -38,6 +40,7 @@ class CrmLead(models.Model):
         "partner_id",
         string="Partners who declined",
         copy=False,
+        groups="base.group_user",
     )
     prm_offer_ids = fields.One2many(
         "prm.lead.offer", "lead_id", string="Partner offers"
@@ -49,12 +52,16 @@ class CrmLead(models.Model):
         store=True,
         index="btree_not_null",
         help="The pending offer of this lead, if any.",
+        groups="base.group_user",
     )
     prm_offer_deadline = fields.Datetime(
-        "Offer deadline", related="prm_offer_id.date_deadline", store=True
+        "Offer deadline",
+        related="prm_offer_id.date_deadline",
+        store=True,
+        groups="base.group_user",
     )
     prm_offer_partner_id = fields.Many2one(
-        related="prm_offer_id.partner_id", string="Offered to"
+        related="prm_offer_id.partner_id", string="Offered to", groups="base.group_user"
     )
     prm_rule_id = fields.Many2one(
         "prm.assignment.rule",
@@ -63,8 +70,19 @@ class CrmLead(models.Model):
         store=True,
         index="btree_not_null",
         help="The rule of the lead's offers: it stays the same for every re-offer.",
+        groups="base.group_user",
     )
     prm_offer_count = fields.Integer(compute="_compute_prm_offer_count")
+    prm_claim_ids = fields.One2many(
+        "prm.lead.claim", "lead_id", string="Partner claims"
+    )
+    prm_claim_count = fields.Integer(compute="_compute_prm_claim_count")
+    prm_claim_pending = fields.Boolean(
+        "Claim pending",
+        compute="_compute_prm_claim_count",
+        help="The assigned partner reported this opportunity won or lost: the "
+        "claim waits for a partner manager.",
+    )
     prm_origin = fields.Selection(
         [
             ("assigned", "Assigned by the company"),
@@ -81,6 +99,7 @@ class CrmLead(models.Model):
         copy=False,
         help="No partner accepted the lead: it went to the rule's fallback team and "
         "is not offered to partners any more.",
+        groups="base.group_user",
     )
     prm_registration_id = fields.Many2one(
         "prm.deal.registration",
@@ -121,6 +140,45 @@ class CrmLead(models.Model):
         )
         for lead in self:
             lead.prm_offer_count = counts.get(lead, 0)
+
+    def _compute_prm_claim_count(self):
+        counts = {}
+        for lead, state, count in self.env["prm.lead.claim"]._read_group(
+            [("lead_id", "in", self.ids)], ["lead_id", "state"], ["__count"]
+        ):
+            counts.setdefault(lead.id, {})[state] = count
+        for lead in self:
+            by_state = counts.get(lead.id, {})
+            lead.prm_claim_count = sum(by_state.values())
+            lead.prm_claim_pending = bool(by_state.get("pending"))
+
+    # ------------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------------
+    def write(self, vals):
+        before = {}
+        if "partner_assigned_id" in vals:
+            before = {lead.id: lead.partner_assigned_id for lead in self}
+        result = super().write(vals)
+        if before:
+            self._prm_unfollow_former_partners(before)
+        return result
+
+    def _prm_unfollow_former_partners(self, before):
+        """A lead that leaves a partner company (reassigned or unassigned) is no
+        longer followed by that company's people.
+
+        :param before: ``{lead id: the partner company assigned before}``
+        """
+        for lead in self:
+            former = before.get(lead.id)
+            if not former or former == lead.partner_assigned_id:
+                continue
+            followers = lead.sudo().message_partner_ids.filtered(
+                lambda p, f=former: p.commercial_partner_id == f
+            )
+            if followers:
+                lead.sudo().message_unsubscribe(partner_ids=followers.ids)
 
     # ------------------------------------------------------------------
     # DISTRIBUTION
@@ -228,12 +286,14 @@ class CrmLead(models.Model):
 
     def action_assign_partner_leads(self):
         """List action: offer the selected leads to partners now."""
+        self._prm_check_internal()
         rules = self.env["prm.assignment.rule"]
         rules._check_can_assign()
         result = rules.search([])._action_assign_partner_leads(leads=self)
         return rules._assignment_notification(result)
 
     def action_prm_forward(self):
+        self._prm_check_internal()
         self.ensure_one()
         return {
             "name": self.env._("Forward to a partner"),
@@ -245,67 +305,140 @@ class CrmLead(models.Model):
         }
 
     def action_view_prm_offers(self):
+        self._prm_check_internal()
         self.ensure_one()
         return self.env["prm.lead.offer"]._action_view([("lead_id", "=", self.id)])
+
+    def action_view_prm_claims(self):
+        self._prm_check_internal()
+        self.ensure_one()
+        return self.env["ir.actions.act_window"]._prm_action(
+            "prm_partner.prm_lead_claim_action", [("lead_id", "=", self.id)], {}
+        )
 
     # ------------------------------------------------------------------
     # PORTAL ("My opportunities")
     # ------------------------------------------------------------------
-    def _prm_portal_update(self, values):
-        """Apply what a partner changed in the portal (called on the record as
-        sudo after the portal user's access was checked).
+    def _prm_is_open(self):
+        """Open for the partner: active, neither won nor lost."""
+        self.ensure_one()
+        return (
+            self.active and (self.probability or 0) < 100 and not self.stage_id.is_won
+        )
 
-        :param values: dict with optional ``stage_id`` (int), ``expected_revenue``
-            (float), ``probability`` (float), ``activity_date`` (date),
+    def _prm_portal_stages(self):
+        """The stages a partner may pick for this opportunity: the pipeline of
+        its sales team (or shared stages), never a won stage."""
+        self.ensure_one()
+        return (
+            self.env["crm.stage"]
+            .sudo()
+            .search(
+                [
+                    ("is_won", "=", False),
+                    "|",
+                    ("team_id", "=", False),
+                    ("team_id", "=", self.team_id.id),
+                ]
+            )
+        )
+
+    def _prm_portal_check_open(self, author):
+        """Refuse any portal change unless the lead is open and assigned to the
+        company of ``author`` (the portal user's contact)."""
+        self.ensure_one()
+        if (
+            not author
+            or not self.partner_assigned_id
+            or author.commercial_partner_id != self.partner_assigned_id
+        ):
+            raise AccessError(self.env._("This opportunity is not yours."))
+        if not self._prm_is_open():
+            raise UserError(
+                self.env._(
+                    "%(lead)s is closed (won, lost or archived): it can no longer be "
+                    "changed from the portal. Write to your partner manager if it "
+                    "is wrong.",
+                    lead=self.name,
+                )
+            )
+
+    def _prm_portal_update(self, values):
+        """Apply what a partner reported in the portal (called on the record as
+        sudo after the portal user's access was checked). Only open
+        opportunities of the partner's company change; "won" or "lost" is not
+        applied but creates a claim (``prm.lead.claim``) a partner manager
+        confirms or rejects.
+
+        :param values: dict with ``author_id`` (the portal user's contact id) and
+            optional ``stage_id`` (int), ``expected_revenue`` (float),
+            ``activity_date`` (date), ``date_deadline`` (date, expected close),
             ``note`` (str), ``outcome`` ("won" or "lost") and ``lost_reason_id``
             (int)
+        :return: the claim created, or an empty ``prm.lead.claim``
         """
         self.ensure_one()
+        author = self.env["res.partner"].browse(values.get("author_id")).exists()
+        self._prm_portal_check_open(author)
+        outcome = values.get("outcome") or False
+        if outcome:
+            if outcome not in ("won", "lost"):
+                raise UserError(self.env._("Report the deal won or lost."))
+            return self.env["prm.lead.claim"]._prm_portal_claim(self, author, values)
+        self._prm_portal_progress(values, author)
+        return self.env["prm.lead.claim"]
+
+    def _prm_portal_progress(self, values, author):
+        """Stage, expected revenue, close date, next activity and a note."""
+        today = fields.Date.context_today(self)
         vals = {}
         if values.get("stage_id"):
-            stage = self.env["crm.stage"].browse(values["stage_id"]).exists()
-            if not stage or stage.is_won:
+            stage = self._prm_portal_stages().filtered(
+                lambda s: s.id == values["stage_id"]
+            )
+            if not stage:
                 raise UserError(self.env._("Choose a stage of the pipeline."))
             vals["stage_id"] = stage.id
-        if values.get("expected_revenue") is not None:
-            if values["expected_revenue"] < 0:
+        revenue = values.get("expected_revenue")
+        if revenue is not None:
+            if not math.isfinite(revenue):
+                raise UserError(self.env._("The expected revenue is not a number."))
+            if revenue < 0:
                 raise UserError(self.env._("The expected revenue cannot be negative."))
-            vals["expected_revenue"] = values["expected_revenue"]
-        if values.get("probability") is not None:
-            if not 0 <= values["probability"] <= 100:
+            vals["expected_revenue"] = revenue
+        close = values.get("date_deadline")
+        if close and close != self.date_deadline:
+            if close < today:
                 raise UserError(
-                    self.env._("The probability must be between 0 and 100.")
+                    self.env._("The expected close date cannot be in the past.")
                 )
-            vals["probability"] = values["probability"]
+            vals["date_deadline"] = close
+        activity_date = values.get("activity_date")
+        if activity_date and activity_date < today:
+            raise UserError(self.env._("The next activity cannot be in the past."))
         if vals:
             self.write(vals)
-        if values.get("activity_date"):
-            activity = self.activity_ids[:1]
-            if activity:
-                activity.date_deadline = values["activity_date"]
-            else:
-                self.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    date_deadline=values["activity_date"],
-                    summary=self.env._("Next step by the partner"),
-                    user_id=(self.user_id or self.env.ref("base.user_admin")).id,
-                )
-        if (values.get("note") or "").strip():
+        if activity_date:
+            self._prm_portal_next_activity(activity_date)
+        note = (values.get("note") or "").strip()
+        if note:
             self.message_post(
-                body=values["note"].strip(),
-                author_id=values.get("author_id"),
+                body=note,
+                author_id=author.id,
                 message_type="comment",
                 subtype_xmlid="mail.mt_note",
             )
-        if values.get("outcome") == "won":
-            self.action_set_won()
-        elif values.get("outcome") == "lost":
-            reason = (
-                self.env["crm.lost.reason"]
-                .browse(values.get("lost_reason_id") or [])
-                .exists()
-            )
-            if not reason:
-                raise UserError(self.env._("Give a reason to mark the deal lost."))
-            self.action_set_lost(lost_reason_id=reason.id)
-        return True
+
+    def _prm_portal_next_activity(self, date_deadline):
+        """Move the partner's next step, or plan one for the salesperson."""
+        summary = self.env._("Next step by the partner")
+        activity = self.activity_ids.filtered(lambda a: a.summary == summary)[:1]
+        if activity:
+            activity.date_deadline = date_deadline
+            return
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=date_deadline,
+            summary=summary,
+            user_id=(self.user_id or self.env.ref("base.user_admin")).id,
+        )

@@ -477,6 +477,7 @@ class PrmAgreement(models.Model):
     # ------------------------------------------------------------------
     def action_send(self):
         """Send draft agreements to the partner for signature (state *sent*)."""
+        self._prm_check_internal()
         if any(agreement.state != "draft" for agreement in self):
             raise UserError(self.env._("Only draft agreements can be sent."))
         self.write({"state": "sent"})
@@ -493,6 +494,7 @@ class PrmAgreement(models.Model):
             )
 
     def action_reset_draft(self):
+        self._prm_check_internal()
         if any(agreement.state != "sent" for agreement in self):
             raise UserError(self.env._("Only sent agreements can go back to draft."))
         self.write({"state": "draft"})
@@ -500,6 +502,7 @@ class PrmAgreement(models.Model):
     def action_confirm_signature(self):
         """Back office: record a signature obtained outside the portal (the signed
         copy among the documents), by the contact set in *Signed by*."""
+        self._prm_check_internal()
         for agreement in self:
             if not agreement.signed_by_id:
                 raise UserError(
@@ -512,6 +515,7 @@ class PrmAgreement(models.Model):
 
     def action_terminate(self):
         """End agreements in force before their term; a reason is mandatory."""
+        self._prm_check_internal()
         for agreement in self:
             if agreement.state not in ("sent", "active"):
                 raise UserError(
@@ -537,6 +541,7 @@ class PrmAgreement(models.Model):
         )
 
     def action_view_goals(self):
+        self._prm_check_internal()
         self.ensure_one()
         return self.env["ir.actions.act_window"]._prm_action(
             "prm_partner.prm_agreement_goal_action",

@@ -1,6 +1,5 @@
 import logging
 import re
-from datetime import timedelta
 
 from markupsafe import Markup
 
@@ -9,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
 from odoo.tools import SQL, email_normalize
 
+from ..tools.tax_id import match_keys, normalize_tax_id, validate_tax_id
 from .prm_application_score import MAX_SCORE
 
 _logger = logging.getLogger(__name__)
@@ -45,8 +45,6 @@ PUBLIC_MAIL_DOMAINS = {
     "zoho.com",
     "example.com",
 }
-RATE_LIMIT_PARAM = "prm_partner.application_rate_limit"
-RATE_LIMIT_DEFAULT = 5
 PUBLIC_DOMAINS_PARAM = "prm_partner.public_mail_domains"
 # hidden field of the public form a person never fills; robots filling every input do
 HONEYPOT_FIELD = "fax_number"
@@ -58,7 +56,9 @@ TEXT_FIELDS = (
     ("offering", False, 2000),
     ("motivation", True, 5000),
 )
-VAT_RE = re.compile(r"^[A-Z]{0,3}[0-9A-Z]{4,20}$")
+# NUL and the other control characters but tab and line breaks (PostgreSQL
+# refuses NUL in text)
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,32}$")
 WEBSITE_RE = re.compile(
     r"^https?://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+"
@@ -82,7 +82,12 @@ class PrmApplication(models.Model):
     name = fields.Char("Company name", required=True, index="trigram", tracking=True)
     vat = fields.Char("Tax ID", tracking=True)
     vat_normalized = fields.Char(
-        compute="_compute_vat_normalized", store=True, index="btree_not_null"
+        compute="_compute_vat_normalized",
+        store=True,
+        index="btree_not_null",
+        help="Tax ID without separators, with the country prefix for Brazil and "
+        "the EU member states: what duplicates and existing companies are "
+        "matched on.",
     )
     country_id = fields.Many2one("res.country", tracking=True)
     website = fields.Char()
@@ -103,7 +108,8 @@ class PrmApplication(models.Model):
         "Submitted from",
         readonly=True,
         index="btree_not_null",
-        help="Network address of the public form submission, used by the rate limit.",
+        help="Network address of the public form submission (the rate limit "
+        "counts every submission in prm.application.attempt).",
     )
     # ---- pipeline ----
     program_id = fields.Many2one(
@@ -199,7 +205,9 @@ class PrmApplication(models.Model):
         tracking=True,
         copy=False,
         domain="[('is_company', '=', True)]",
-        help="Set on approval (or beforehand to link an existing company).",
+        help="Set on approval (or beforehand to link an existing company: its "
+        "contact then waits for a partner manager's confirmation before any "
+        "portal invitation).",
     )
     contact_id = fields.Many2one(
         "res.partner", index="btree_not_null", copy=False, readonly=True
@@ -207,6 +215,47 @@ class PrmApplication(models.Model):
     membership_id = fields.Many2one(
         "prm.membership", index="btree_not_null", copy=False, readonly=True
     )
+    # ---- existing company ----
+    matched_partner_id = fields.Many2one(
+        "res.partner",
+        string="Existing company",
+        compute="_compute_matched_partner",
+        help="An existing company with the tax ID or the mail domain of this "
+        "application (public mail domains never match): approving asks to create "
+        "a new company or to link to this one.",
+    )
+    match_reason = fields.Selection(
+        [("vat", "Same tax ID"), ("email_domain", "Same mail domain")],
+        compute="_compute_matched_partner",
+    )
+    company_choice = fields.Selection(
+        [
+            ("new", "Create a new company"),
+            ("link", "Link to the existing company"),
+        ],
+        string="Approved as",
+        readonly=True,
+        copy=False,
+        tracking=True,
+    )
+    contact_state = fields.Selection(
+        [
+            ("pending", "To confirm"),
+            ("confirmed", "Confirmed"),
+            ("refused", "Not invited"),
+        ],
+        string="Contact in the existing company",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        index="btree_not_null",
+        help="An application linked to an existing company invites nobody to the "
+        "portal: a partner manager confirms the contact first.",
+    )
+    contact_confirmed_by_id = fields.Many2one(
+        "res.users", string="Contact confirmed by", readonly=True, copy=False
+    )
+    date_contact_confirmed = fields.Datetime(readonly=True, copy=False)
 
     _sql_constraints = [
         (
@@ -233,10 +282,12 @@ class PrmApplication(models.Model):
     def _read_group_stage_ids(self, stages, domain):
         return stages.search([], order=stages._order)
 
-    @api.depends("vat")
+    @api.depends("vat", "country_id")
     def _compute_vat_normalized(self):
         for application in self:
-            application.vat_normalized = self._normalize_vat(application.vat) or False
+            application.vat_normalized = (
+                normalize_tax_id(application.vat, application.country_id.code) or False
+            )
 
     @api.depends("email")
     def _compute_email_domain(self):
@@ -277,9 +328,79 @@ class PrmApplication(models.Model):
                 round(100.0 * points / (MAX_SCORE * total), 1) if total else 0.0
             )
 
+    @api.depends("vat_normalized", "email_domain", "kind")
+    def _compute_matched_partner(self):
+        matches = self.filtered(lambda a: a.kind == "open")._match_companies()
+        for application in self:
+            company, reason = matches.get(application, (False, False))
+            application.matched_partner_id = company
+            application.match_reason = reason
+
+    def _match_companies(self):
+        """The existing company each application matches: the active company
+        with the same tax ID (with or without its country prefix), else the
+        company of an active partner with the same mail domain. Two queries for
+        the whole set.
+
+        :return: ``{application: (company, "vat" or "email_domain")}``
+        """
+        keys = {app: match_keys(app.vat_normalized) for app in self}
+        by_vat = self._companies_by_vat(set().union(*keys.values()))
+        by_domain = self._companies_by_domain(
+            set(self.mapped("email_domain")) - {False}
+        )
+        Partner = self.env["res.partner"]
+        found = {}
+        for app in self:
+            ids = sorted(by_vat[key] for key in keys[app] if key in by_vat)
+            if ids:
+                found[app] = (Partner.browse(ids[0]), "vat")
+            elif app.email_domain in by_domain:
+                found[app] = (
+                    Partner.browse(by_domain[app.email_domain]),
+                    "email_domain",
+                )
+        return found
+
     @api.model
-    def _normalize_vat(self, vat):
-        return re.sub(r"[\s.\-/]", "", vat or "").upper()
+    def _companies_by_vat(self, keys):
+        """``{tax ID without separators: id of the oldest active company}``"""
+        if not keys:
+            return {}
+        self.env["res.partner"].flush_model(["vat", "is_company", "active"])
+        compact = SQL("regexp_replace(upper(vat), %s, '', 'g')", "[^A-Z0-9]")
+        self.env.cr.execute(
+            SQL(
+                "SELECT %s, id FROM res_partner WHERE is_company AND active "
+                "AND vat IS NOT NULL AND %s IN %s ORDER BY id DESC",
+                compact,
+                compact,
+                tuple(keys),
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _companies_by_domain(self, domains):
+        """``{mail domain: id of the oldest active company whose own address or
+        whose active contacts' addresses are at that domain}``"""
+        if not domains:
+            return {}
+        self.env["res.partner"].flush_model(
+            ["email_normalized", "commercial_partner_id", "is_company", "active"]
+        )
+        self.env.cr.execute(
+            SQL(
+                "SELECT split_part(p.email_normalized, '@', 2), c.id "
+                "FROM res_partner p "
+                "JOIN res_partner c ON c.id = p.commercial_partner_id "
+                "WHERE p.active AND c.active AND c.is_company "
+                "AND p.email_normalized IS NOT NULL "
+                "AND split_part(p.email_normalized, '@', 2) IN %s ORDER BY c.id DESC",
+                tuple(domains),
+            )
+        )
+        return dict(self.env.cr.fetchall())
 
     @api.model
     def _public_mail_domains(self):
@@ -301,6 +422,21 @@ class PrmApplication(models.Model):
                     self.env._(
                         "%(email)s is not a valid email address.",
                         email=application.email,
+                    )
+                )
+
+    @api.constrains("vat", "country_id")
+    def _check_vat(self):
+        for application in self:
+            error = validate_tax_id(
+                self.env, application.vat, application.country_id.code
+            )
+            if error:
+                raise ValidationError(
+                    self.env._(
+                        "%(application)s: %(error)s",
+                        application=application.name,
+                        error=error,
                     )
                 )
 
@@ -430,9 +566,14 @@ class PrmApplication(models.Model):
             ``{field name: translated message}``, empty when all is well
         """
         env, vals, errors = self.env, {}, {}
-        values = {
-            name: (post.get(name) or "").strip() for name in self._public_form_fields()
-        }
+        values, garbled = {}, []
+        for name in self._public_form_fields():
+            value = post.get(name)
+            value = value.strip() if isinstance(value, str) else ""
+            if CONTROL_RE.search(value):
+                garbled.append(name)
+                value = ""
+            values[name] = value
         for name, required, size in TEXT_FIELDS:
             value = values[name]
             if required and not value:
@@ -450,21 +591,18 @@ class PrmApplication(models.Model):
         if not email:
             errors["email"] = env._("Enter a valid email address.")
         vals["email"] = email or values["email"]
-        vat = self._normalize_vat(values["vat"])
-        if vat and not (VAT_RE.match(vat) and sum(c.isdigit() for c in vat) >= 2):
-            errors["vat"] = env._(
-                "Enter the tax ID as registered: letters and digits only, "
-                "4 to 20 characters."
-            )
-        vals["vat"] = values["vat"] or False
         country = (
             env["res.country"].browse(int(values["country_id"])).exists()
-            if values["country_id"].isdigit()
+            if values["country_id"].isdigit() and len(values["country_id"]) < 10
             else env["res.country"]
         )
         if not country:
             errors["country_id"] = env._("Choose a country.")
         vals["country_id"] = country.id
+        vat_error = validate_tax_id(env, values["vat"], country.code)
+        if vat_error:
+            errors["vat"] = vat_error
+        vals["vat"] = values["vat"] or False
         website = values["website"]
         if website and not website.lower().startswith(("http://", "https://")):
             website = f"https://{website}"
@@ -480,6 +618,8 @@ class PrmApplication(models.Model):
         if values["company_size"] not in sizes:
             errors["company_size"] = env._("Choose the size of your company.")
         vals["company_size"] = values["company_size"] or False
+        for name in garbled:
+            errors[name] = env._("Remove the control characters from this field.")
         return vals, errors
 
     @api.model
@@ -488,36 +628,18 @@ class PrmApplication(models.Model):
         or an empty recordset. Read as superuser: programs are public only once
         published, which is what this checks."""
         program_id = str(program_id or "")
-        if not program_id.isdigit():
+        if not program_id.isdigit() or len(program_id) > 9:
             return self.env["prm.program"]
         program_sudo = self.env["prm.program"].sudo().browse(int(program_id)).exists()
         if program_sudo and program_sudo.active and program_sudo.is_published:
             return program_sudo
         return self.env["prm.program"]
 
-    @api.model
-    def _rate_limit_reached(self, remote_addr):
-        """Whether ``remote_addr`` already sent the allowed number of applications
-        in the past hour (``prm_partner.application_rate_limit``, default 5;
-        0 disables the limit)."""
-        limit = int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param(RATE_LIMIT_PARAM, RATE_LIMIT_DEFAULT)
-        )
-        if not limit or not remote_addr:
-            return False
-        since = fields.Datetime.now() - timedelta(hours=1)
-        count = self.sudo().search_count(
-            [("remote_addr", "=", remote_addr), ("create_date", ">=", since)],
-            limit=limit,
-        )
-        return count >= limit
-
     def _find_duplicate(self, vals):
         """The open application of the same program with the same tax ID or the
         same company mail domain (public mail domains never match)."""
-        vat = self._normalize_vat(vals.get("vat"))
+        country = self.env["res.country"].browse(vals.get("country_id") or [])
+        vat = normalize_tax_id(vals.get("vat"), country.code)
         email = email_normalize(vals.get("email") or "")
         domain_part = email.rpartition("@")[2] if email else ""
         if domain_part in self._public_mail_domains():
@@ -538,18 +660,24 @@ class PrmApplication(models.Model):
         """Handle a submission of the public form (the caller runs as superuser:
         nothing here trusts the input).
 
+        Every submission counts in the rate limit of its network (an IPv4
+        address or an IPv6 /64 prefix), whatever becomes of it: see
+        ``prm.application.attempt``.
+
         :return: dict with ``status`` (``created``, ``attached``, ``invalid``,
             ``rate_limited``, ``spam``), ``errors`` (``{field name or "form":
             message}``) and ``application``
         """
-        if post.get(HONEYPOT_FIELD):
-            # the honeypot is filled: store nothing and tell the robot nothing
-            _logger.info("Partner application dropped: honeypot filled")
-            return {"status": "spam", "errors": {}, "application": self.browse()}
-        vals, errors = self._validate_public_values(post)
-        if errors:
-            return {"status": "invalid", "errors": errors, "application": self.browse()}
-        if self._rate_limit_reached(remote_addr):
+        attempt, limited = self.env["prm.application.attempt"]._record_attempt(
+            remote_addr
+        )
+        result = self._process_submission(post, remote_addr, limited)
+        attempt.outcome = result["status"]
+        return result
+
+    def _process_submission(self, post, remote_addr, limited):
+        application = self.browse()
+        if limited:
             message = self.env._(
                 "Too many applications were sent from your network in the past "
                 "hour. Please try again later."
@@ -557,8 +685,15 @@ class PrmApplication(models.Model):
             return {
                 "status": "rate_limited",
                 "errors": {"form": message},
-                "application": self.browse(),
+                "application": application,
             }
+        if post.get(HONEYPOT_FIELD):
+            # the honeypot is filled: store nothing and tell the robot nothing
+            _logger.info("Partner application dropped: honeypot filled")
+            return {"status": "spam", "errors": {}, "application": application}
+        vals, errors = self._validate_public_values(post)
+        if errors:
+            return {"status": "invalid", "errors": errors, "application": application}
         duplicate = self._find_duplicate(vals)
         if duplicate:
             duplicate._attach_submission(vals)
@@ -672,32 +807,19 @@ class PrmApplication(models.Model):
                 )
 
     def action_approve(self):
-        """Button: approve, then open the new membership."""
-        memberships = self._approve()
-        if len(memberships) == 1:
-            return {
-                "type": "ir.actions.act_window",
-                "res_model": "prm.membership",
-                "view_mode": "form",
-                "res_id": memberships.id,
-            }
-        return True
+        """Button: open the approval screen, which says what approving does
+        and, for an application matching an existing company, asks whether to
+        create a new company or to link to the existing one."""
+        return {
+            "name": self.env._("Approve the application"),
+            "type": "ir.actions.act_window",
+            "res_model": "prm.application.approve",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_application_ids": self.ids},
+        }
 
-    def _approve(self):
-        """Approve these applications.
-
-        For each: the partner company (the linked one, else the company with the
-        same tax ID, else a new one) and its contact (same email under that
-        company, else a new one) are created or linked, a membership in the
-        program is created in state onboarding with the entry tier (or an
-        existing applicant membership moves to onboarding), the onboarding steps
-        of the program's template are instantiated and the contact is invited to
-        the portal. Approval needs the weighted score to reach the program's
-        minimum unless a manager waived it.
-
-        :return: the memberships
-        """
-        self._check_decidable()
+    def _check_min_score(self):
         for application in self:
             if (
                 application.score < application.min_score
@@ -714,18 +836,48 @@ class PrmApplication(models.Model):
                         program=application.program_id.name,
                     )
                 )
+
+    def _approve(self, company_choice=False):
+        """Approve these applications.
+
+        The partner company of each is:
+
+        - the company set on the application beforehand, or the matched existing
+          company when ``company_choice`` (or the application's stored choice)
+          is ``"link"``: the contact (same email under that company, else a new
+          one) gets **no** portal user; it waits for a partner manager's
+          confirmation (``action_confirm_contact``) unless it already has a user;
+        - a new company otherwise (``"new"``, or no existing company matches):
+          its new contact is invited to the portal.
+
+        An application matching an existing company (``matched_partner_id``)
+        with no choice is refused. A membership in the program is created in
+        state onboarding with the entry tier (or an applicant membership moves
+        to onboarding) and the onboarding steps of the program's template are
+        instantiated. Approval needs the weighted score to reach the program's
+        minimum unless a manager waived it.
+
+        :param str company_choice: ``"new"`` or ``"link"``, for the applications
+            matching an existing company
+        :return: the memberships
+        """
+        self._check_decidable()
+        self._check_min_score()
         stage = self.env["prm.application.stage"].search(
             [("kind", "=", "approved")], limit=1
         )
         if not stage:
             raise UserError(self.env._("Configure a stage of kind Approved first."))
+        self._apply_company_choice(company_choice)
+        linked = self.filtered("partner_id")
         self._link_partners()
         memberships = self._create_memberships()
         self.with_context(prm_application_decision=True).write(
             {"stage_id": stage.id, "date_decision": fields.Datetime.now()}
         )
         memberships._instantiate_onboarding()
-        self._invite_to_portal()
+        (self - linked)._invite_to_portal()
+        linked._hold_contacts()
         for application in self:
             application.message_post(
                 body=self.env._(
@@ -737,36 +889,42 @@ class PrmApplication(models.Model):
             )
         return memberships
 
-    def _link_partners(self):
-        """Find or create the partner companies and contacts (one search each,
-        one batched create each)."""
-        Partner = self.env["res.partner"]
-        vats = {
-            app.vat_normalized
-            for app in self.filtered(lambda a: not a.partner_id and a.vat_normalized)
-        }
-        companies = Partner
-        if vats:
-            # tax IDs compared without spaces, dots, dashes and slashes, ignoring case
-            Partner.flush_model(["vat", "is_company", "active"])
-            self.env.cr.execute(
-                SQL(
-                    "SELECT id FROM res_partner WHERE is_company AND active "
-                    "AND vat IS NOT NULL "
-                    "AND regexp_replace(upper(vat), %s, '', 'g') IN %s ORDER BY id",
-                    r"[\s.\-/]",
-                    tuple(vats),
+    def _apply_company_choice(self, company_choice):
+        """Record how each application is approved: ``link`` to the company set
+        on it or to the matched company, ``new`` company otherwise. Refuses the
+        applications matching an existing company without a choice."""
+        if company_choice not in (False, None, "new", "link"):
+            raise UserError(self.env._("Choose to create or to link a company."))
+        undecided = self.filtered(
+            lambda a: (
+                not a.partner_id
+                and a.matched_partner_id
+                and not (company_choice or a.company_choice)
+            )
+        )
+        if undecided:
+            raise UserError(
+                self.env._(
+                    "%(applications)s match an existing company: choose to create "
+                    "a new company or to link to the existing one.",
+                    applications=", ".join(undecided.mapped("display_name")),
                 )
             )
-            ids = [row[0] for row in self.env.cr.fetchall()]
-            companies = Partner.search([("id", "in", ids)], order="id")
-        by_vat = {}
-        for company in companies:
-            by_vat.setdefault(self._normalize_vat(company.vat), company)
-        for application in self.filtered(lambda a: not a.partner_id):
-            company = by_vat.get(application.vat_normalized)
-            if company:
-                application.partner_id = company
+        for application in self:
+            if application.partner_id:
+                application.company_choice = "link"
+            elif not application.matched_partner_id:
+                application.company_choice = "new"
+            else:
+                choice = company_choice or application.company_choice
+                application.company_choice = choice
+                if choice == "link":
+                    application.partner_id = application.matched_partner_id
+
+    def _link_partners(self):
+        """Create the new partner companies (one batched create) and find or
+        create the contacts (same email under the company, else a new one)."""
+        Partner = self.env["res.partner"]
         new = self.filtered(lambda a: not a.partner_id)
         created = Partner.create([app._prepare_company_vals() for app in new])
         for application, company in zip(new, created, strict=True):
@@ -780,7 +938,10 @@ class PrmApplication(models.Model):
             ],
             order="id",
         )
-        by_key = {(c.commercial_partner_id, c.email_normalized): c for c in contacts}
+        by_key = {}
+        for contact in contacts:
+            key = (contact.commercial_partner_id, contact.email_normalized)
+            by_key.setdefault(key, contact)
         for application in self:
             key = (
                 application.partner_id.commercial_partner_id,
@@ -792,6 +953,89 @@ class PrmApplication(models.Model):
         created = Partner.create([app._prepare_contact_vals() for app in new])
         for application, contact in zip(new, created, strict=True):
             application.contact_id = contact
+
+    def _hold_contacts(self):
+        """Applications linked to an existing company: a contact with a user
+        already has its access and is confirmed; the others wait for a partner
+        manager (nobody is invited to the portal before)."""
+        with_user = self.filtered(lambda a: a.contact_id.sudo().user_ids)
+        with_user.contact_state = "confirmed"
+        waiting = self - with_user
+        waiting.contact_state = "pending"
+        for application in waiting:
+            application.message_post(
+                body=self.env._(
+                    "%(contact)s was added to the existing company %(company)s "
+                    "without portal access: a partner manager confirms the contact "
+                    "before anyone is invited.",
+                    contact=application.contact_id.display_name,
+                    company=application.partner_id.display_name,
+                ),
+                message_type="notification",
+            )
+
+    def _check_contact_confirmer(self):
+        if not self.env.user.has_group("prm_partner.group_prm_manager"):
+            raise AccessError(
+                self.env._("Only a partner manager can confirm or refuse a contact.")
+            )
+        if any(application.contact_state != "pending" for application in self):
+            raise UserError(
+                self.env._(
+                    "Only the contact of an approved application linked to an "
+                    "existing company, not confirmed yet, can be confirmed or refused."
+                )
+            )
+
+    def action_confirm_contact(self):
+        """Button (partner managers): confirm that the applicant's contact
+        belongs to the existing company and invite it to the portal."""
+        self._check_contact_confirmer()
+        self._invite_to_portal()
+        self.write(
+            {
+                "contact_state": "confirmed",
+                "contact_confirmed_by_id": self.env.user.id,
+                "date_contact_confirmed": fields.Datetime.now(),
+            }
+        )
+        for application in self:
+            application.message_post(
+                body=self.env._(
+                    "%(user)s confirmed %(contact)s as a contact of %(company)s: "
+                    "portal invitation sent to %(email)s.",
+                    user=self.env.user.name,
+                    contact=application.contact_id.display_name,
+                    company=application.partner_id.display_name,
+                    email=application.contact_id.email,
+                ),
+                message_type="notification",
+            )
+        return True
+
+    def action_refuse_contact(self):
+        """Button (partner managers): the applicant does not belong to the
+        existing company; nobody is invited (archive the contact if needed)."""
+        self._check_contact_confirmer()
+        self.write(
+            {
+                "contact_state": "refused",
+                "contact_confirmed_by_id": self.env.user.id,
+                "date_contact_confirmed": fields.Datetime.now(),
+            }
+        )
+        for application in self:
+            application.message_post(
+                body=self.env._(
+                    "%(user)s refused %(contact)s as a contact of %(company)s: "
+                    "nobody is invited to the portal.",
+                    user=self.env.user.name,
+                    contact=application.contact_id.display_name,
+                    company=application.partner_id.display_name,
+                ),
+                message_type="notification",
+            )
+        return True
 
     def _invite_to_portal(self):
         """Grant portal access to the contacts that have no user yet, the way the

@@ -67,6 +67,7 @@ class PrmCertification(models.Model):
                 )
 
     def action_view_holders(self):
+        self._prm_check_internal()
         self.ensure_one()
         return self.env["ir.actions.act_window"]._prm_action(
             "prm_partner.prm_partner_certification_action",

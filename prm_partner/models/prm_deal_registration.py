@@ -488,11 +488,12 @@ class PrmDealRegistration(models.Model):
                 ):
                     until = other.protection_until
                 if until and conflict.match_type != "name":
+                    # never say by whom nor until when: that belongs to the other
+                    # partner
                     raise ValidationError(
                         self.env._(
-                            "This customer is already registered by another partner "
-                            "and protected until %(date)s.",
-                            date=fields.Date.to_string(until),
+                            "This customer is already registered: it cannot be "
+                            "registered again for now."
                         )
                     )
 
@@ -500,6 +501,7 @@ class PrmDealRegistration(models.Model):
     # ACTIONS
     # ------------------------------------------------------------------
     def action_check_conflicts(self):
+        self._prm_check_internal()
         self._detect_conflicts()
         return True
 
@@ -516,6 +518,7 @@ class PrmDealRegistration(models.Model):
     def action_approve(self):
         """Approve: create (or link) the opportunity, assign it to the partner,
         protect it, and mail the partner."""
+        self._prm_check_internal()
         self._check_submitted()
         today = fields.Date.context_today(self)
         until = today + relativedelta(days=self._protection_days())
@@ -573,6 +576,7 @@ class PrmDealRegistration(models.Model):
     def action_reject(self):
         """Reject with the reason written on the registration; the partner is
         mailed."""
+        self._prm_check_internal()
         self._check_submitted()
         for registration in self:
             if not (registration.reject_reason or "").strip():
@@ -588,6 +592,7 @@ class PrmDealRegistration(models.Model):
 
     def action_request_extension(self):
         """The partner asks once to extend the protection."""
+        self._prm_check_internal()
         for registration in self:
             if registration.state != "approved":
                 raise UserError(
@@ -617,6 +622,7 @@ class PrmDealRegistration(models.Model):
 
     def action_grant_extension(self):
         """Extend the protection by the configured number of days (once)."""
+        self._prm_check_internal()
         for registration in self:
             if (
                 registration.state != "approved"
@@ -667,6 +673,13 @@ class PrmDealRegistration(models.Model):
         if not membership:
             raise UserError(self.env._("Only active partners can register deals."))
         vals = {key: value for key, value in values.items() if key in PORTAL_FIELDS}
+        # the names are NOT NULL columns: refuse missing ones before the INSERT
+        for key, message in (
+            ("customer_name", self.env._("Give the customer company's name.")),
+            ("contact_name", self.env._("Give the customer contact's name.")),
+        ):
+            if not (vals.get(key) or "").strip():
+                raise ValidationError(message)
         vals.update(
             {
                 "partner_id": company.id,

@@ -79,13 +79,37 @@ class PrmLeadOffer(models.Model):
         index=True,
         help="The partner was mailed about this offer.",
     )
-    # what the partner sees of the lead before accepting
-    lead_name = fields.Char(related="lead_id.name", string="Lead name")
-    lead_country_id = fields.Many2one(related="lead_id.country_id")
-    lead_city = fields.Char(related="lead_id.city")
-    lead_expected_revenue = fields.Monetary(related="lead_id.expected_revenue")
+    # the lead as it was offered (kept: a declined or expired offer shows this,
+    # never the lead's live data)
+    snapshot_name = fields.Char("Offered lead name", readonly=True, copy=False)
+    snapshot_customer = fields.Char("Offered customer", readonly=True, copy=False)
+    snapshot_city = fields.Char("Offered city", readonly=True, copy=False)
+    snapshot_country_id = fields.Many2one(
+        "res.country", string="Offered country", readonly=True, copy=False
+    )
+    snapshot_expected_revenue = fields.Monetary(
+        "Offered expected revenue", readonly=True, copy=False
+    )
+    snapshot_description = fields.Html("Offered description", readonly=True, copy=False)
+    # what the partner sees of the lead: live while the offer is pending (or
+    # accepted and the lead still the partner's), the snapshot otherwise
+    lead_name = fields.Char(
+        "Lead name", compute="_compute_lead_shown", compute_sudo=True
+    )
+    lead_customer = fields.Char(
+        "Customer", compute="_compute_lead_shown", compute_sudo=True
+    )
+    lead_country_id = fields.Many2one(
+        "res.country", "Country", compute="_compute_lead_shown", compute_sudo=True
+    )
+    lead_city = fields.Char("City", compute="_compute_lead_shown", compute_sudo=True)
+    lead_expected_revenue = fields.Monetary(
+        "Expected revenue", compute="_compute_lead_shown", compute_sudo=True
+    )
     currency_id = fields.Many2one(related="lead_id.company_currency")
-    lead_description = fields.Html(related="lead_id.description")
+    lead_description = fields.Html(
+        "Description", compute="_compute_lead_shown", compute_sudo=True
+    )
 
     _sql_constraints = [
         (
@@ -104,6 +128,65 @@ class PrmLeadOffer(models.Model):
                 "ON prm_lead_offer (lead_id) WHERE state = 'pending'"
             )
         )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = (
+            self.env["crm.lead"]
+            .sudo()
+            .browse({vals["lead_id"] for vals in vals_list if vals.get("lead_id")})
+        )
+        by_id = {lead.id: lead for lead in leads}  # prefetched together
+        for vals in vals_list:
+            if vals.get("lead_id"):
+                snapshot = self._prm_snapshot_vals(by_id[vals["lead_id"]])
+                for key, value in snapshot.items():
+                    vals.setdefault(key, value)
+        return super().create(vals_list)
+
+    @api.model
+    def _prm_snapshot_vals(self, lead):
+        """The shown fields of ``lead``, as they are now."""
+        lead = lead.sudo()
+        return {
+            "snapshot_name": lead.name,
+            "snapshot_customer": lead.partner_name or lead.partner_id.name or False,
+            "snapshot_city": lead.city,
+            "snapshot_country_id": lead.country_id.id,
+            "snapshot_expected_revenue": lead.expected_revenue,
+            "snapshot_description": lead.description,
+        }
+
+    def _prm_shows_live_lead(self):
+        self.ensure_one()
+        return self.state == "pending" or (
+            self.state == "accepted"
+            and self.lead_id.partner_assigned_id == self.partner_id
+        )
+
+    @api.depends(
+        "state",
+        "partner_id",
+        "lead_id.partner_assigned_id",
+        "lead_id.name",
+        "lead_id.partner_name",
+        "lead_id.city",
+        "lead_id.country_id",
+        "lead_id.expected_revenue",
+        "lead_id.description",
+        "snapshot_name",
+    )
+    def _compute_lead_shown(self):
+        for offer in self:
+            vals = self._prm_snapshot_vals(offer.lead_id)
+            if not offer._prm_shows_live_lead():
+                vals = {key: offer[key] for key in vals}
+            offer.lead_name = vals["snapshot_name"]
+            offer.lead_customer = vals["snapshot_customer"]
+            offer.lead_city = vals["snapshot_city"]
+            offer.lead_country_id = vals["snapshot_country_id"]
+            offer.lead_expected_revenue = vals["snapshot_expected_revenue"]
+            offer.lead_description = vals["snapshot_description"]
 
     @api.depends("lead_id", "partner_id")
     def _compute_display_name(self):
@@ -204,6 +287,14 @@ class PrmLeadOffer(models.Model):
     def _check_answerable(self):
         now = fields.Datetime.now()
         for offer in self:
+            if offer.membership_id.sudo().state != "active":
+                raise UserError(
+                    self.env._(
+                        "Your company's partnership is not active: the offer of "
+                        "%(lead)s can no longer be answered.",
+                        lead=offer.lead_name,
+                    )
+                )
             if offer.state == "expired" or (
                 offer.state == "pending" and offer.date_deadline < now
             ):
@@ -234,8 +325,10 @@ class PrmLeadOffer(models.Model):
     def action_accept(self):
         """The partner accepts: the lead is assigned to it, converted to an
         opportunity if needed, and its portal users follow it."""
+        self._prm_check_internal()
         self._check_answerable()
         self._lock_pending()
+        self._check_lead_available()
         now = fields.Datetime.now()
         self.write({"state": "accepted", "date_answered": now})
         for offer in self:
@@ -262,6 +355,7 @@ class PrmLeadOffer(models.Model):
     def action_decline(self, reason=None, note=None):
         """The partner declines (a reason from the list and/or free text): the
         lead goes at once to the next eligible partner."""
+        self._prm_check_internal()
         reason = reason or self.env["prm.lead.decline.reason"]
         note = (note or "").strip()
         if not reason and not note:
@@ -282,10 +376,31 @@ class PrmLeadOffer(models.Model):
     def action_withdraw(self):
         """The company takes the offer back (no re-offer: the lead waits for the
         next distribution run)."""
+        self._prm_check_internal()
         pending = self.filtered(lambda o: o.state == "pending")
         pending.write({"state": "withdrawn", "date_answered": fields.Datetime.now()})
         pending.flush_recordset(["state"])
         return True
+
+    def _check_lead_available(self):
+        """The lead must still be open and assigned to nobody (or already to the
+        offer's partner)."""
+        for offer in self:
+            lead = offer.lead_id.sudo()
+            assigned = lead.partner_assigned_id
+            if (
+                not lead.active
+                or (lead.probability or 0) >= 100
+                or lead.stage_id.is_won
+                or (assigned and assigned != offer.partner_id)
+            ):
+                raise UserError(
+                    self.env._(
+                        "%(lead)s is no longer available: it can no longer be "
+                        "accepted.",
+                        lead=offer.lead_name,
+                    )
+                )
 
     def _lock_pending(self):
         """Lock the offers (they must still be pending): a second answer that

@@ -17,6 +17,16 @@ def parse_score(value):
     return score if 0 <= score <= 10 else None
 
 
+def clean_comment(env, value, limit=10000):
+    """A free-text answer from a form as stored text, or False: trimmed, at most
+    ``limit`` characters; a NUL byte (refused by PostgreSQL) is refused."""
+    if not isinstance(value, str):
+        return False
+    if "\x00" in value:
+        raise ValidationError(env._("The comment holds an invalid character."))
+    return value.strip()[:limit] or False
+
+
 class PrmLeadSatisfaction(models.Model):
     """Customer satisfaction (0-10) on one won partner deal, given by the customer
     through a tokenised public link or entered by a manager."""
@@ -66,6 +76,9 @@ class PrmLeadSatisfaction(models.Model):
         [("customer", "Customer (public link)"), ("manager", "Entered by a manager")],
         default="customer",
         required=True,
+        readonly=True,
+        help="Set by the server: the customer's answer through the link sent to "
+        "the customer, or a score entered by a manager.",
     )
     score = fields.Integer(tracking=True, help="0 (not at all satisfied) to 10.")
     comment = fields.Text()
@@ -138,23 +151,49 @@ class PrmLeadSatisfaction(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            vals.setdefault("access_token", str(uuid.uuid4()))
-            if vals.get("source") == "manager" or "score" in vals:
-                vals.setdefault("source", "manager")
-                vals["state"] = "answered"
+            # the token and the source are the server's, never the form's
+            vals["access_token"] = str(uuid.uuid4())
+            vals.pop("source", None)
+            if "score" in vals:
+                vals.update(source="manager", state="answered")
                 vals.setdefault("date_answered", fields.Datetime.now())
         return super().create(vals_list)
 
     def write(self, vals):
-        if "score" in vals and "state" not in vals:
-            # a manager entering or correcting a score
-            vals = dict(
-                vals,
-                state="answered",
-                source=vals.get("source", "manager"),
-                date_answered=vals.get("date_answered") or fields.Datetime.now(),
-            )
+        if not self._is_customer_answer():
+            vals = {
+                key: value
+                for key, value in vals.items()
+                if key not in ("source", "access_token") or self.env.su
+            }
+            if "score" in vals:
+                # a manager entering or correcting a score
+                vals.update(
+                    state="answered",
+                    source="manager",
+                    date_answered=vals.get("date_answered") or fields.Datetime.now(),
+                )
         return super().write(vals)
+
+    def _is_customer_answer(self):
+        """Only ``_submit_customer_answer`` (server code, sudo) records a
+        customer's answer; a context key alone, as sent over RPC, is not enough."""
+        return self.env.su and self.env.context.get("prm_customer_answer")
+
+    def message_post(self, **kwargs):
+        """No message of a survey holds its link: messages of the thread are
+        readable by the rated partner's users (e.g. a template chosen in the
+        composer would post the link)."""
+        tokens = [token for token in self.sudo().mapped("access_token") if token]
+        body = str(kwargs.get("body") or "")
+        if any(token in body for token in tokens):
+            raise UserError(
+                self.env._(
+                    "The survey link is sent to the customer by e-mail only: use "
+                    "the action Request customer satisfaction on the deal."
+                )
+            )
+        return super().message_post(**kwargs)
 
     # ------------------------------------------------------------------
     # PUBLIC LINK
@@ -189,10 +228,10 @@ class PrmLeadSatisfaction(models.Model):
             raise ValidationError(
                 self.env._("Choose a score from 0 to 10 to answer the survey.")
             )
-        self.write(
+        self.sudo().with_context(prm_customer_answer=True).write(
             {
                 "score": score,
-                "comment": (comment or "").strip() or False,
+                "comment": clean_comment(self.env, comment),
                 "state": "answered",
                 "source": "customer",
                 "date_answered": fields.Datetime.now(),
@@ -216,16 +255,82 @@ class PrmLeadSatisfaction(models.Model):
             - existing
         )
         surveys = self.create([{"lead_id": lead.id} for lead in todo])
+        surveys._send_survey_mail()
+        return surveys
+
+    def _send_survey_mail(self):
+        """Mail the public link to the customer alone.
+
+        The mail is addressed by ``email_to`` (no recipients, no followers
+        notified) and is not attached to the survey's thread, so that no message
+        readable by the rated partner's users holds the token; once sent it is
+        deleted (``auto_delete``). The chatter gets a note without the link.
+        Surveys whose customer address belongs to the rated partner company are
+        not sent: a manager enters the customer's answer instead."""
         template = self.env.ref(
             "prm_partner.prm_mail_template_lead_satisfaction",
             raise_if_not_found=False,
         )
-        if template:
-            for survey in surveys.filtered("customer_id.email"):
-                survey.message_post_with_source(
-                    template, subtype_xmlid="mail.mt_comment"
+        if not template:
+            return
+        own_emails = self._get_partner_company_emails()
+        for survey in self:
+            contact = survey.lead_id.partner_id
+            email = contact.email_normalized
+            if not email:
+                continue
+            if (
+                contact.commercial_partner_id == survey.partner_id.commercial_partner_id
+                or email in own_emails.get(survey.partner_id.commercial_partner_id, ())
+            ):
+                survey.message_post(
+                    body=self.env._(
+                        "Survey not sent: the customer's address belongs to the "
+                        "rated partner company. Enter the customer's answer here."
+                    ),
+                    subtype_xmlid="mail.mt_note",
                 )
-        return surveys
+                continue
+            template.send_mail(
+                survey.id,
+                email_values={
+                    "email_to": contact.email_formatted,
+                    "recipient_ids": [],
+                    "partner_ids": [],
+                    "model": False,
+                    "res_id": False,
+                },
+            )
+            survey.message_post(
+                body=self.env._(
+                    "Survey link sent by e-mail to the customer %(email)s.",
+                    email=email,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _get_partner_company_emails(self):
+        """``{commercial partner: {normalized e-mails of its contacts}}`` of the
+        rated partner companies, in one query."""
+        companies = self.partner_id.commercial_partner_id
+        result = {}
+        contacts = (
+            self.env["res.partner"]
+            .sudo()
+            .with_context(active_test=False)
+            .search_fetch(
+                [
+                    ("commercial_partner_id", "in", companies.ids),
+                    ("email_normalized", "!=", False),
+                ],
+                ["commercial_partner_id", "email_normalized"],
+            )
+        )
+        for contact in contacts:
+            result.setdefault(contact.commercial_partner_id, set()).add(
+                contact.email_normalized
+            )
+        return result
 
     @api.model
     def _measure(self, partners, date_from=None, date_to=None):

@@ -6,7 +6,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, date_utils, format_amount
 from odoo.tools.translate import LazyTranslate
@@ -49,6 +49,10 @@ SCORECARD_KPIS = [
     ("roi", _lt("ROI (%)"), "percent"),
     ("certified_people", _lt("People certified in the period"), "int"),
 ]
+# the median of the tier needs this many OTHER memberships with a value, so
+# that no peer's figure can be inferred; peers' costs are never shown
+MEDIAN_MIN_PEERS = 5
+NO_MEDIAN_KPIS = frozenset({"partner_costs", "cac", "roi"})
 
 
 class PrmMembership(models.Model):
@@ -111,14 +115,19 @@ class PrmMembership(models.Model):
         default=lambda self: self.env.user,
         domain="[('share', '=', False)]",
     )
-    date_review_next = fields.Date("Next review", index="btree_not_null", tracking=True)
+    date_review_next = fields.Date(
+        "Next review",
+        index="btree_not_null",
+        tracking=True,
+        groups="prm_partner.group_prm_user",
+    )
     tier_locked = fields.Boolean(
         "Tier locked",
         index=True,
         tracking=True,
         help="A locked tier is kept as set by hand: automatic evaluation skips it.",
     )
-    tier_lock_reason = fields.Text(tracking=True)
+    tier_lock_reason = fields.Text(tracking=True, groups="prm_partner.group_prm_user")
     at_risk = fields.Boolean(
         "At risk",
         index=True,
@@ -129,12 +138,18 @@ class PrmMembership(models.Model):
     demotion_date = fields.Date(readonly=True, tracking=True)
     demotion_tier_id = fields.Many2one("prm.tier", readonly=True)
     date_evaluated = fields.Date("Last evaluation", readonly=True)
-    tier_history_ids = fields.One2many("prm.tier.history", "membership_id")
-    tier_history_count = fields.Integer(compute="_compute_tier_history_count")
+    tier_history_ids = fields.One2many(
+        "prm.tier.history", "membership_id", groups="prm_partner.group_prm_user"
+    )
+    tier_history_count = fields.Integer(
+        compute="_compute_tier_history_count", groups="prm_partner.group_prm_user"
+    )
     # benefits of the tier
     discount_percent = fields.Float(related="tier_id.discount_percent")
     commission_percent = fields.Float(related="tier_id.commission_percent")
-    lead_weight = fields.Integer(related="tier_id.lead_weight")
+    lead_weight = fields.Integer(
+        related="tier_id.lead_weight", groups="prm_partner.group_prm_user"
+    )
     mdf_budget = fields.Monetary(related="tier_id.mdf_budget")
     benefit_text = fields.Html(related="tier_id.benefit_text")
     # live measures and progress (non stored; computed for all records at once)
@@ -283,6 +298,7 @@ class PrmMembership(models.Model):
                 )
 
     def action_view_agreements(self):
+        self._prm_check_internal()
         self.ensure_one()
         return self.env["ir.actions.act_window"]._prm_action(
             "prm_partner.prm_agreement_action",
@@ -455,22 +471,28 @@ class PrmMembership(models.Model):
     # ACTIONS
     # ------------------------------------------------------------------
     def action_set_onboarding(self):
+        self._prm_check_internal()
         self.write({"state": "onboarding"})
         self._instantiate_onboarding()
 
     def action_activate(self):
+        self._prm_check_internal()
         self.write({"state": "active", "date_end": False})
 
     def action_suspend(self):
+        self._prm_check_internal()
         self.write({"state": "suspended"})
 
     def action_end(self):
+        self._prm_check_internal()
         self.write({"state": "ended"})
 
     def action_unlock_tier(self):
+        self._prm_check_internal()
         self.write({"tier_locked": False, "tier_lock_reason": False})
 
     def action_open_tier_lock(self):
+        self._prm_check_internal()
         self.ensure_one()
         return {
             "name": self.env._("Set the tier by hand"),
@@ -482,6 +504,7 @@ class PrmMembership(models.Model):
         }
 
     def action_view_tier_history(self):
+        self._prm_check_internal()
         self.ensure_one()
         return self.env["ir.actions.act_window"]._prm_action(
             "prm_partner.prm_tier_history_action", [("membership_id", "=", self.id)]
@@ -489,6 +512,7 @@ class PrmMembership(models.Model):
 
     def action_evaluate_tiers(self):
         """Button: evaluate these memberships now and report what changed."""
+        self._prm_check_internal()
         result = self._evaluate_tiers()
         return {
             "type": "ir.actions.client",
@@ -916,7 +940,9 @@ class PrmMembership(models.Model):
     onboarding_overdue_count = fields.Integer(
         "Overdue steps", compute="_compute_onboarding_overdue_count"
     )
-    application_ids = fields.One2many("prm.application", "membership_id")
+    application_ids = fields.One2many(
+        "prm.application", "membership_id", groups="prm_partner.group_prm_user"
+    )
     date_first_deal = fields.Date(
         "First deal on",
         compute="_compute_first_deal",
@@ -991,6 +1017,7 @@ class PrmMembership(models.Model):
     # ACTIONS
     # ------------------------------------------------------------------
     def action_view_onboarding_steps(self):
+        self._prm_check_internal()
         self.ensure_one()
         return self.env["ir.actions.act_window"]._prm_action(
             "prm_partner.prm_membership_onboarding_step_action",
@@ -1077,11 +1104,13 @@ class PrmMembership(models.Model):
         compute="_compute_prm_dashboard",
         help="Expected revenue of the partner's open opportunities in this program "
         "(or without program).",
+        groups="prm_partner.group_prm_user",
     )
     prm_expiring_certification_count = fields.Integer(
         "Certifications expiring",
         compute="_compute_prm_dashboard",
         search="_search_prm_expiring_certification_count",
+        groups="prm_partner.group_prm_user",
     )
 
     def _compute_prm_dashboard(self):
@@ -1150,26 +1179,31 @@ class PrmMembership(models.Model):
         compute="_compute_prm_watch",
         help="Goals of the active agreements whose period has started and whose "
         "progress is below the share of their period elapsed.",
+        groups="prm_partner.group_prm_user",
     )
     prm_goals_behind = fields.Boolean(
         "Has goals behind",
         compute="_compute_prm_watch",
         search="_search_prm_goals_behind",
+        groups="prm_partner.group_prm_user",
     )
     prm_sla_recent = fields.Float(
         "SLA last 30 days (%)",
         compute="_compute_prm_watch",
         help="Offers answered in time / decided offers of the last 30 days.",
+        groups="prm_partner.group_prm_user",
     )
     prm_sla_previous = fields.Float(
         "SLA 30 days before (%)",
         compute="_compute_prm_watch",
         help="Offers answered in time / decided offers of the 30 days before.",
+        groups="prm_partner.group_prm_user",
     )
     prm_sla_falling = fields.Boolean(
         "Falling SLA compliance",
         compute="_compute_prm_watch",
         search="_search_prm_sla_falling",
+        groups="prm_partner.group_prm_user",
     )
 
     @api.depends_context("uid")
@@ -1406,7 +1440,7 @@ class PrmMembership(models.Model):
             "certifications": {"valid": int, "expiring": int, "expired": int},
             "next_tier": str, "progress": [[label, current, threshold, met]]}}``
         """
-        self.check_access("read")
+        self._prm_check_scorecard_access()
         if not self:
             return {}
         memberships = self.sudo()
@@ -1431,13 +1465,13 @@ class PrmMembership(models.Model):
             )
         }
         peers = {}
-        for (program, tier, _membership), values in self._prm_kpi_groups(
+        for (program, tier, peer), values in self._prm_kpi_groups(
             [("program_id", "in", memberships.program_id.ids), *period],
             ["program_id", "tier_id", "membership_id"],
         ):
             for fname, value in values.items():
-                if value is not None:
-                    peers.setdefault((program.id, tier.id, fname), []).append(value)
+                if value is not None and fname not in NO_MEDIAN_KPIS:
+                    peers.setdefault((program.id, tier.id, fname), {})[peer.id] = value
         certifications = {}
         for partner, state, count in (
             self.env["prm.partner.certification"]
@@ -1456,8 +1490,9 @@ class PrmMembership(models.Model):
             kpis = []
             for fname, label, kind in SCORECARD_KPIS:
                 values = peers.get(
-                    (membership.program_id.id, membership.tier_id.id, fname)
+                    (membership.program_id.id, membership.tier_id.id, fname), {}
                 )
+                others = len(values) - (membership.id in values)
                 kpis.append(
                     {
                         "name": fname,
@@ -1465,7 +1500,11 @@ class PrmMembership(models.Model):
                         "kind": kind,
                         "value": current.get(membership.id, {}).get(fname),
                         "previous": previous.get(membership.id, {}).get(fname),
-                        "median": statistics.median(values) if values else None,
+                        "median": (
+                            statistics.median(values.values())
+                            if membership.tier_id and others >= MEDIAN_MIN_PEERS
+                            else None
+                        ),
                     }
                 )
             tiers = membership.program_id.tier_ids.sorted("sequence")
@@ -1496,8 +1535,27 @@ class PrmMembership(models.Model):
                 "next_tier": next_tier.name or "",
                 "progress": progress,
                 "goals": goals.get(membership.id, []),
+                # medians follow MEDIAN_MIN_PEERS / NO_MEDIAN_KPIS (see reviews)
+                "median_policy": MEDIAN_MIN_PEERS,
             }
         return result
+
+    def _prm_check_scorecard_access(self):
+        """Scorecards follow the performance report: a PRM user (not manager)
+        sees those of the memberships it manages only; portal users those their
+        record rules let them read."""
+        self.check_access("read")
+        user = self.env.user
+        if (
+            self.env.su
+            or user.share
+            or user.has_group("prm_partner.group_prm_manager")
+            or all(membership.user_id == user for membership in self)
+        ):
+            return
+        raise AccessError(
+            self.env._("You can only see the scorecards of the partners you manage.")
+        )
 
     def _prm_scorecard_goals(self):
         """Goal lines of the active agreements of these memberships, for the
@@ -1539,7 +1597,9 @@ class PrmMembership(models.Model):
         )
 
     def action_open_scorecard(self):
+        self._prm_check_internal()
         self.ensure_one()
+        self._prm_check_scorecard_access()
         return {
             "name": self.env._("Scorecard"),
             "type": "ir.actions.act_window",
@@ -1550,6 +1610,7 @@ class PrmMembership(models.Model):
         }
 
     def action_view_reviews(self):
+        self._prm_check_internal()
         self.ensure_one()
         return self.env["ir.actions.act_window"]._prm_action(
             "prm_partner.prm_partner_review_action",
@@ -1558,6 +1619,7 @@ class PrmMembership(models.Model):
         )
 
     def action_request_feedback(self):
+        self._prm_check_internal()
         feedbacks = self.env["prm.partner.feedback"]._request_for_memberships(self)
         return {
             "type": "ir.actions.client",
@@ -1662,23 +1724,38 @@ class PrmMembership(models.Model):
         tracking=True,
         help="Maximum of pending offers plus open assigned leads at any time; "
         "0 means the partner receives no leads.",
+        groups="prm_partner.group_prm_user",
     )
     lead_monthly_quota = fields.Integer(
         "Monthly lead quota",
         tracking=True,
         help="Maximum of leads offered per calendar month (pending and accepted "
         "offers count); 0 means no monthly limit.",
+        groups="prm_partner.group_prm_user",
     )
-    lead_pending_count = fields.Integer("Pending offers", compute="_compute_lead_load")
+    lead_pending_count = fields.Integer(
+        "Pending offers",
+        compute="_compute_lead_load",
+        groups="prm_partner.group_prm_user",
+    )
     lead_open_count = fields.Integer(
-        "Open assigned leads", compute="_compute_lead_load"
+        "Open assigned leads",
+        compute="_compute_lead_load",
+        groups="prm_partner.group_prm_user",
     )
     lead_load = fields.Integer(
         compute="_compute_lead_load",
         help="Pending offers plus open assigned leads.",
+        groups="prm_partner.group_prm_user",
     )
-    lead_month_count = fields.Integer("Leads this month", compute="_compute_lead_load")
-    lead_load_percent = fields.Float("Load (%)", compute="_compute_lead_load")
+    lead_month_count = fields.Integer(
+        "Leads this month",
+        compute="_compute_lead_load",
+        groups="prm_partner.group_prm_user",
+    )
+    lead_load_percent = fields.Float(
+        "Load (%)", compute="_compute_lead_load", groups="prm_partner.group_prm_user"
+    )
 
     @api.constrains("lead_capacity", "lead_monthly_quota")
     def _check_lead_capacity(self):
@@ -1840,6 +1917,7 @@ class PrmMembership(models.Model):
         }
 
     def action_view_lead_offers(self):
+        self._prm_check_internal()
         self.ensure_one()
         return self.env["prm.lead.offer"]._action_view(
             [("membership_id", "=", self.id)]

@@ -95,10 +95,12 @@ class PrmMembershipOnboardingStep(models.Model):
     # ------------------------------------------------------------------
     def action_mark_done(self):
         """Button of the partner manager (any step)."""
+        self._prm_check_internal()
         self._mark_done(self.env.user)
 
     def action_reset(self):
         """Button: undo a step (the membership keeps its state)."""
+        self._prm_check_internal()
         self.write({"is_done": False, "date_done": False, "done_by_id": False})
 
     def _mark_done(self, user):

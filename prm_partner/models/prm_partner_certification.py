@@ -60,10 +60,11 @@ class PrmPartnerCertification(models.Model):
     )
     evidence = fields.Binary(attachment=True, help="Certificate or other proof.")
     evidence_filename = fields.Char()
-    notes = fields.Text()
+    notes = fields.Text(groups="prm_partner.group_prm_user")
     reminder_expiry_date = fields.Date(
         copy=False,
         help="Expiry date for which the reminder was sent (one reminder per expiry).",
+        groups="prm_partner.group_prm_user",
     )
     company_id = fields.Many2one(
         "res.company", default=lambda self: self.env.company, index=True

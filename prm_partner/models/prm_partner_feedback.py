@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from .prm_lead_satisfaction import parse_score
+from .prm_lead_satisfaction import clean_comment, parse_score
 
 
 class PrmPartnerFeedback(models.Model):
@@ -84,7 +84,7 @@ class PrmPartnerFeedback(models.Model):
             {
                 "satisfaction_score": scores[0],
                 "recommend_score": scores[1],
-                "comment": (comment or "").strip() or False,
+                "comment": clean_comment(self.env, comment),
                 "state": "answered",
                 "date_answered": fields.Datetime.now(),
                 "answered_by_id": (user or self.env.user).id,

@@ -3,7 +3,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from .prm_membership import SCORECARD_KPIS
+from .prm_lead_satisfaction import clean_comment
+from .prm_membership import NO_MEDIAN_KPIS, SCORECARD_KPIS
 
 DEFAULT_REVIEW_INTERVAL_MONTHS = 3
 
@@ -60,12 +61,20 @@ class PrmPartnerReview(models.Model):
         index=True,
         tracking=True,
     )
-    kpi_snapshot = fields.Json("KPI snapshot", readonly=True, copy=False)
+    # the raw snapshot holds peer data (medians): the partner sees the rendering
+    kpi_snapshot = fields.Json(
+        "KPI snapshot", readonly=True, copy=False, groups="prm_partner.group_prm_user"
+    )
     snapshot_html = fields.Html(
         "Scorecard", compute="_compute_snapshot_html", sanitize=False
     )
     strengths = fields.Html()
     improvements = fields.Html()
+    internal_note = fields.Html(
+        "Internal notes",
+        groups="prm_partner.group_prm_user",
+        help="Notes of the reviewers, never shown to the partner.",
+    )
     partner_acknowledged = fields.Boolean(readonly=True, tracking=True, copy=False)
     date_acknowledged = fields.Datetime(readonly=True, copy=False)
     partner_comment = fields.Text(readonly=True, copy=False)
@@ -98,8 +107,17 @@ class PrmPartnerReview(models.Model):
             return False
         labels = {name: self.env._(label) for name, label, _kind in SCORECARD_KPIS}
         card = dict(self.kpi_snapshot)
+        # snapshots frozen before the median policy may hold medians of too few
+        # peers, or of peers' costs: those are not shown
+        policy = card.get("median_policy")
         card["kpis"] = [
-            dict(kpi, label=labels.get(kpi["name"], kpi["label"]))
+            dict(
+                kpi,
+                label=labels.get(kpi["name"], kpi["label"]),
+                median=kpi.get("median")
+                if policy and kpi["name"] not in NO_MEDIAN_KPIS
+                else None,
+            )
             for kpi in card.get("kpis", [])
         ]
         return card
@@ -132,6 +150,7 @@ class PrmPartnerReview(models.Model):
     def action_done(self):
         """Freeze the KPIs of the period, close the review activity and plan the
         next review of the membership."""
+        self._prm_check_internal()
         interval = int(
             self.env["ir.config_parameter"]
             .sudo()
@@ -156,6 +175,7 @@ class PrmPartnerReview(models.Model):
         return True
 
     def action_reset_draft(self):
+        self._prm_check_internal()
         self.filtered(lambda r: not r.partner_acknowledged).with_context(
             prm_review_freeze=True
         ).write({"state": "draft", "kpi_snapshot": False})
@@ -172,7 +192,7 @@ class PrmPartnerReview(models.Model):
             {
                 "partner_acknowledged": True,
                 "date_acknowledged": fields.Datetime.now(),
-                "partner_comment": (comment or "").strip() or False,
+                "partner_comment": clean_comment(self.env, comment),
             }
         )
         self.message_post(

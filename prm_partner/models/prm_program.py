@@ -100,12 +100,14 @@ class PrmProgram(models.Model):
 
     def action_evaluate_tiers(self):
         """Button: evaluate every active membership of these programs now."""
+        self._prm_check_internal()
         memberships = self.env["prm.membership"].search(
             [("program_id", "in", self.ids), ("state", "=", "active")]
         )
         return memberships.action_evaluate_tiers()
 
     def action_view_memberships(self):
+        self._prm_check_internal()
         self.ensure_one()
         return self.env["ir.actions.act_window"]._prm_action(
             "prm_partner.prm_membership_action",
@@ -117,18 +119,29 @@ class PrmProgram(models.Model):
     # RECRUITMENT
     # ------------------------------------------------------------------
     qualification_criterion_ids = fields.One2many(
-        "prm.qualification.criterion", "program_id", string="Qualification criteria"
+        "prm.qualification.criterion",
+        "program_id",
+        string="Qualification criteria",
+        groups="prm_partner.group_prm_user",
     )
     min_qualification_score = fields.Float(
         "Minimum qualification score",
         help="Weighted score (0-100) an application needs to be approved, unless a "
         "manager waives it.",
+        groups="prm_partner.group_prm_user",
     )
     onboarding_template_ids = fields.One2many(
-        "prm.onboarding.template", "program_id", string="Onboarding templates"
+        "prm.onboarding.template",
+        "program_id",
+        string="Onboarding templates",
+        groups="prm_partner.group_prm_user",
     )
-    application_ids = fields.One2many("prm.application", "program_id")
-    application_count = fields.Integer(compute="_compute_application_count")
+    application_ids = fields.One2many(
+        "prm.application", "program_id", groups="prm_partner.group_prm_user"
+    )
+    application_count = fields.Integer(
+        compute="_compute_application_count", groups="prm_partner.group_prm_user"
+    )
     recruitment_url = fields.Char("Public page", compute="_compute_recruitment_url")
 
     @api.depends("application_ids")
@@ -162,6 +175,7 @@ class PrmProgram(models.Model):
                 )
 
     def action_view_applications(self):
+        self._prm_check_internal()
         self.ensure_one()
         return self.env["ir.actions.act_window"]._prm_action(
             "prm_partner.prm_application_action",

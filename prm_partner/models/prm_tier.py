@@ -61,6 +61,7 @@ class PrmTier(models.Model):
     partner_domain = fields.Char(
         "Extra partner condition",
         help="Optional domain the partner company must match to reach this tier.",
+        groups="prm_partner.group_prm_user",
     )
 
     # ---- benefits ----
@@ -70,6 +71,7 @@ class PrmTier(models.Model):
         "Lead distribution weight",
         default=1,
         help="Relative share of distributed leads; 0 means never offered leads.",
+        groups="prm_partner.group_prm_user",
     )
     mdf_budget = fields.Monetary(
         "Yearly MDF budget", help="Yearly market development fund budget."

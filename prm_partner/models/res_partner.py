@@ -98,6 +98,7 @@ class ResPartner(models.Model):
             )
 
     def action_view_prm_memberships(self):
+        self._prm_check_internal()
         self.ensure_one()
         return self.env["ir.actions.act_window"]._prm_action(
             "prm_partner.prm_membership_action",
@@ -106,6 +107,7 @@ class ResPartner(models.Model):
         )
 
     def action_view_prm_certifications(self):
+        self._prm_check_internal()
         self.ensure_one()
         Action = self.env["ir.actions.act_window"]
         xml_id = "prm_partner.prm_partner_certification_action"
@@ -130,6 +132,7 @@ class ResPartner(models.Model):
             partner.prm_agreement_count = counts.get(partner.commercial_partner_id, 0)
 
     def action_view_prm_agreements(self):
+        self._prm_check_internal()
         self.ensure_one()
         return self.env["ir.actions.act_window"]._prm_action(
             "prm_partner.prm_agreement_action",

@@ -80,6 +80,13 @@ class PrmRecruitmentCommon(PrmCommon):
             **values,
         }
 
+    @staticmethod
+    def _be_vat(number):
+        """A valid Belgian VAT number built from ``number`` (check digits
+        computed: 97 - the first eight digits modulo 97)."""
+        base = f"{number:08d}"
+        return f"BE{base}{97 - int(base) % 97:02d}"
+
     def _score(self, application, scores):
         """Give ``scores`` ``{criterion: int}`` to ``application``."""
         for line in application.score_ids:

@@ -1,5 +1,6 @@
 import base64
 import io
+import json
 from datetime import date, timedelta
 
 from PIL import Image
@@ -196,14 +197,64 @@ class TestAgreementPortal(PrmAgreementCommon, HttpCase):
         self.assertIn("it ended on", result["error"])
         result = self._sign(self.sent_a, signature="")
         self.assertEqual(result, {"error": "Signature is missing."})
-        result = self._sign(self.sent_a, signature="bm90IGFuIGltYWdl")
-        self.assertIn("error", result)
         result = self._sign(self.sent_a, name="  ")
         self.assertIn("signer's name", result["error"])
         self._assert_unsigned(self.sent_b, self.draft_a, self.expired_a, self.sent_a)
         self.assertEqual(self.sent_b.state, "sent")
         self.assertEqual(self.sent_a.state, "sent")
         self.assertEqual(self.sent_a.attachment_ids, self.doc_a)
+
+    def test_sign_input_types(self):
+        """A name or signature of the wrong JSON type or shape is an HTTP 400 with
+        a clear message; nothing is signed."""
+        self.authenticate("portal_partner_a", "portal_partner_a")
+        name_error = "The signer's name must be text."
+        name_shape = "at most 128 characters of text"
+        image_error = "The signature must be an image encoded in base64."
+        for params, message in (
+            ({"name": 123}, name_error),
+            ({"name": 1.5}, name_error),
+            ({"name": True}, name_error),
+            ({"name": ["Alice A"]}, name_error),
+            ({"name": {"name": "Alice A"}}, name_error),
+            ({"name": "Alice\x00A"}, name_shape),
+            ({"name": "x" * 10000}, name_shape),
+            ({"signature": 123}, image_error),
+            ({"signature": True}, image_error),
+            ({"signature": [self.signature]}, image_error),
+            ({"signature": {"png": self.signature}}, image_error),
+            ({"signature": "!!not base64!!"}, image_error),
+            ({"signature": "bm90IGFuIGltYWdl"}, image_error),  # "not an image"
+        ):
+            with self.subTest(params=str(params)[:40]):
+                response = self.url_open(
+                    f"/my/agreements/{self.sent_a.id}/sign",
+                    data=json.dumps(
+                        {
+                            "jsonrpc": "2.0",
+                            "method": "call",
+                            "id": 7,
+                            "params": {
+                                "name": "Alice A",
+                                "signature": self.signature,
+                                **params,
+                            },
+                        }
+                    ),
+                    headers={"Content-Type": "application/json"},
+                )
+                self.assertEqual(response.status_code, 400)
+                body = response.json()
+                self.assertEqual(body["id"], 7)
+                self.assertIn(message, body["error"]["message"])
+        self._assert_unsigned(self.sent_a)
+        self.assertEqual(self.sent_a.state, "sent")
+        self.assertEqual(self.sent_a.attachment_ids, self.doc_a)
+        # another company's agreement: refused as invalid before the input is read
+        result = self._sign(self.sent_b, name=123)
+        self.assertEqual(result, {"error": "Invalid agreement."})
+        # the real thing still signs
+        self.assertIn("redirect_url", self._sign(self.sent_a))
 
     def test_partner_b_cannot_reach_partner_a(self):
         self.authenticate("portal_partner_b", "portal_partner_b")

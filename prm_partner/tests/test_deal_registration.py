@@ -4,7 +4,8 @@ from datetime import date, timedelta
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, JsonRpcException, tagged
+from odoo.tools import mute_logger
 
 from .common import TODAY
 from .common_lead import PrmLeadCommon
@@ -207,10 +208,15 @@ class TestDealRegistration(DealCommon):
             registration.action_approve()
 
         # while protected: another partner cannot register the customer ...
-        with self.assertRefused("protected until"):
+        with self.assertRefused("already registered") as caught:
             self._register(
                 self.contact_b, customer_name="Initech", email="x@initech.example"
             )
+        # ... and is never told by whom nor until when
+        refusal = str(caught.exception)
+        self.assertNotIn("Partner A", refusal)
+        self.assertNotIn(str(until), refusal)
+        self.assertNotIn(until.strftime("%m/%d/%Y"), refusal)
         # ... nor be offered a new lead of that customer: it waits for A
         self.membership_a.lead_capacity = 0
         with freeze_time(TODAY):
@@ -347,6 +353,16 @@ class TestDealRegistrationPortal(DealCommon, HttpCase):
             )
             self.assertEqual(response.status_code, 400, values)
             self.assertIn(message, response.text)
+        # fields left out of the POST altogether: a message, no database error
+        for missing, message in (
+            ("customer_name", "customer company"),
+            ("contact_name", "customer contact"),
+        ):
+            data = self._form()
+            del data[missing]
+            response = self.url_open("/my/deal_registrations/new", data=data)
+            self.assertEqual(response.status_code, 400, missing)
+            self.assertIn(message, response.text)
         self.assertFalse(
             self.Registration.search([("partner_id", "=", self.partner_a.id)])
         )
@@ -389,3 +405,53 @@ class TestDealRegistrationPortal(DealCommon, HttpCase):
         response = self.url_open(f"{url}/extend", data={"csrf_token": token})
         self.assertEqual(response.status_code, 409)
         self.assertIn("already requested", response.text)
+
+    def test_conflict_refusal_reveals_nothing(self):
+        """B registers a customer protected for A: refused, without A's name nor
+        the end of the protection."""
+        registration = self._register(self.contact_a, when=date.today())
+        registration.action_approve()
+        until = registration.protection_until
+        self.authenticate("portal_partner_b", "portal_partner_b")
+        response = self.url_open(
+            "/my/deal_registrations/new",
+            data=self._form(customer_name="Initech", email="boss@initech.example"),
+        )
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("already registered", response.text)
+        self.assertNotIn("Partner A Co", response.text)
+        self.assertNotIn(str(until), response.text)
+        self.assertNotIn(until.strftime("%m/%d/%Y"), response.text)
+        self.assertFalse(
+            self.Registration.search([("partner_id", "=", self.partner_b.id)])
+        )
+
+    def test_business_methods_refused_over_rpc(self):
+        """A portal user reading its own registration cannot run its business
+        methods through JSON-RPC; nothing changes."""
+        registration = self._register(self.contact_a)
+        conflicts = registration.conflict_ids
+        self.authenticate("portal_partner_a", "portal_partner_a")
+        for method in (
+            "action_check_conflicts",
+            "action_approve",
+            "action_request_extension",
+        ):
+            with (
+                self.subTest(method=method),
+                mute_logger("odoo.http"),
+                self.assertRaises(JsonRpcException) as caught,
+            ):
+                self.make_jsonrpc_request(
+                    "/web/dataset/call_kw",
+                    {
+                        "model": "prm.deal.registration",
+                        "method": method,
+                        "args": [[registration.id]],
+                        "kwargs": {},
+                    },
+                )
+            self.assertIn("AccessError", str(caught.exception))
+        registration.invalidate_recordset()
+        self.assertEqual(registration.state, "submitted")
+        self.assertEqual(registration.conflict_ids, conflicts)

@@ -151,7 +151,7 @@ class TestLeadPortal(PrmLeadCommon, HttpCase):
             .search([("id", "=", self.offer_b.id)])
         )
 
-    def test_my_opportunities_update_won_lost(self):
+    def test_my_opportunities_update_progress(self):
         self.offer_a.action_accept()
         other = self._leads(
             1,
@@ -166,12 +166,13 @@ class TestLeadPortal(PrmLeadCommon, HttpCase):
         url = f"/my/partner_opportunities/{self.lead.id}"
         stage = self.open_stage
         activity_date = fields.Date.today() + timedelta(days=3)
+        close_date = fields.Date.today() + timedelta(days=30)
         response = self._post(
             f"{url}/update",
             {
                 "stage_id": str(stage.id),
                 "expected_revenue": "12000",
-                "probability": "40",
+                "date_deadline": str(close_date),
                 "activity_date": str(activity_date),
                 "note": "Met the customer",
             },
@@ -181,23 +182,34 @@ class TestLeadPortal(PrmLeadCommon, HttpCase):
         self.assertIn("Saved.", response.text)
         self.assertEqual(self.lead.stage_id, stage)
         self.assertEqual(self.lead.expected_revenue, 12000)
-        self.assertEqual(self.lead.probability, 40)
+        self.assertEqual(self.lead.date_deadline, close_date)
         self.assertEqual(self.lead.activity_date_deadline, activity_date)
         self.assertTrue(
             self.lead.message_ids.filtered(lambda m: "Met the customer" in str(m.body))
         )
-        # bad input: negative revenue, probability over 100, lost without reason
+        # bad input: nothing written, a clear message
+        past = str(fields.Date.today() - timedelta(days=2))
         for data, message in (
             ({"expected_revenue": "-5"}, "cannot be negative"),
-            ({"probability": "150"}, "between 0 and 100"),
             ({"expected_revenue": "abc"}, "not a number"),
-            ({"outcome": "lost"}, "reason to mark the deal lost"),
+            ({"expected_revenue": "nan"}, "not a number"),
+            ({"date_deadline": past}, "cannot be in the past"),
+            ({"activity_date": past}, "cannot be in the past"),
+            ({"stage_id": str(self.won_stage.id)}, "Choose a stage"),
+            ({"outcome": "lost"}, "reason to report the deal lost"),
+            ({"outcome": "maybe"}, "Report the deal won or lost"),
+            ({"stage_id": "99999999999999"}, "not a valid choice"),
+            ({"lost_reason_id": "²", "outcome": "lost"}, "not a valid choice"),
+            ({"note": "a\x00b"}, "not allowed"),
+            ({"expected_revenue": "1e400"}, "not a number"),
         ):
             response = self._post(f"{url}/update", data, url)
             self.assertEqual(response.status_code, 400, data)
             self.assertIn(message, response.text)
         self.assertEqual(self.lead.expected_revenue, 12000)
+        self.assertEqual(self.lead.stage_id, stage)
         self.assertTrue(self.lead.active)
+        self.assertFalse(self.lead.prm_claim_ids)
         # another partner's opportunity: 404, nothing changes
         self.assertEqual(
             self.url_open(f"/my/partner_opportunities/{other.id}").status_code, 404
@@ -210,6 +222,7 @@ class TestLeadPortal(PrmLeadCommon, HttpCase):
         self.assertEqual(response.status_code, 404)
         self.assertNotEqual(other.expected_revenue, 1)
         self.assertLess(other.probability, 100)
+        self.assertFalse(other.prm_claim_ids)
         # and through the ORM: not readable, not writable
         with self.assertRaises(AccessError):
             other.with_user(self.portal_a).read(["name"])
@@ -218,20 +231,25 @@ class TestLeadPortal(PrmLeadCommon, HttpCase):
         self.assertEqual(
             self.env["crm.lead"].with_user(self.portal_a).search([]), self.lead
         )
-        # lost with a reason
+
+    def test_report_lost_is_a_claim(self):
+        """Reporting lost creates a claim: the lead stays open until confirmed."""
+        self.offer_a.action_accept()
+        self.authenticate("portal_partner_a", "portal_partner_a")
+        url = f"/my/partner_opportunities/{self.lead.id}"
         reason = self.env["crm.lost.reason"].create({"name": "PRM too expensive"})
         response = self._post(
             f"{url}/update", {"outcome": "lost", "lost_reason_id": str(reason.id)}, url
         )
         self.assertEqual(response.status_code, 200)
+        self.assertIn("o_prm_claim_pending", response.text)
+        self.assertTrue(self.lead.active)
+        self.assertFalse(self.lead.lost_reason_id)
+        claim = self.lead.prm_claim_ids
+        self.assertEqual(
+            (claim.outcome, claim.state, claim.lost_reason_id),
+            ("lost", "pending", reason),
+        )
+        claim.with_user(self.manager).action_confirm()
         self.assertFalse(self.lead.active)
         self.assertEqual(self.lead.lost_reason_id, reason)
-
-    def test_mark_won(self):
-        self.offer_a.action_accept()
-        self.authenticate("portal_partner_a", "portal_partner_a")
-        url = f"/my/partner_opportunities/{self.lead.id}"
-        response = self._post(f"{url}/update", {"outcome": "won"}, url)
-        self.assertEqual(response.status_code, 200)
-        self.assertEqual(self.lead.probability, 100)
-        self.assertTrue(self.lead.stage_id.is_won)

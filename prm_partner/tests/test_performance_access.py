@@ -73,6 +73,68 @@ class TestPerformanceAccessOrm(PrmPerformanceAccessCommon):
                 {"name": "x", "membership_id": self.membership_b.id, "amount": 5}
             )
 
+    def test_prm_user_scorecard_only_of_managed_memberships(self):
+        """Like the performance report: the scorecard of a membership the PRM
+        user does not manage is refused by every route."""
+        managed = self.membership_b.with_user(self.prm_user)
+        other = self.membership_a.with_user(self.prm_user)
+        self.assertIn(self.membership_b.id, managed._prm_scorecard(Q2_FROM, Q2_TO))
+        self.assertEqual(
+            managed.action_open_scorecard()["res_model"], "prm.membership.scorecard"
+        )
+        Wizard = self.env["prm.membership.scorecard"].with_user(self.prm_user)
+        Report = self.env["ir.actions.report"].with_user(self.prm_user)
+        report = "prm_partner.action_report_prm_scorecard"
+        html, _kind = Report._render_qweb_html(report, self.membership_b.ids)
+        self.assertIn(b"Partner B Co", html)
+        with self.assertRaises(AccessError):
+            other._prm_scorecard(Q2_FROM, Q2_TO)
+        with self.assertRaises(AccessError):
+            (managed | other)._prm_scorecard(Q2_FROM, Q2_TO)
+        with self.assertRaises(AccessError):
+            other.action_open_scorecard()
+        with self.assertRaises(AccessError):
+            Wizard.create({"membership_id": self.membership_a.id})
+        with self.assertRaises(AccessError):
+            Report._render_qweb_html(report, self.membership_a.ids)
+        with self.assertRaises(AccessError):
+            Report._render_qweb_pdf(report, self.membership_a.ids)
+        # a PRM manager sees every scorecard
+        cards = (
+            (self.membership_a | self.membership_b)
+            .with_user(self.manager)
+            ._prm_scorecard(Q2_FROM, Q2_TO)
+        )
+        self.assertEqual(set(cards), {self.membership_a.id, self.membership_b.id})
+
+    def test_portal_reviews_done_only_by_rule(self):
+        draft = self.env["prm.partner.review"].create(
+            {
+                "membership_id": self.membership_a.id,
+                "date_from": Q2_FROM,
+                "date_to": Q2_TO - timedelta(days=1),
+                "strengths": "<p>Draft strengths</p>",
+                "internal_note": "<p>Secret reviewer note</p>",
+            }
+        )
+        self.review_a.internal_note = "<p>Reviewer only</p>"
+        Review = self.env["prm.partner.review"].with_user(self.portal_a)
+        # the rule itself, not only the page, hides the draft
+        self.assertEqual(Review.search([]), self.review_a)
+        self.assertEqual(Review.search([("state", "=", "draft")]), Review)
+        with self.assertRaises(AccessError):
+            draft.with_user(self.portal_a).read(["strengths"])
+        # internal fields of a done review are not readable either
+        for fname in ("internal_note", "kpi_snapshot"):
+            with self.subTest(field=fname), self.assertRaises(AccessError):
+                self.review_a.with_user(self.portal_a).read([fname])
+        fields_get = Review.fields_get()
+        self.assertNotIn("internal_note", fields_get)
+        self.assertNotIn("kpi_snapshot", fields_get)
+        # once done, the partner sees it
+        draft.action_done()
+        self.assertEqual(Review.search([]), self.review_a | draft)
+
     def test_manager_sees_all(self):
         env = self.env(user=self.manager)
         self.assertEqual(

@@ -1,3 +1,4 @@
+import re
 from datetime import date, timedelta
 
 from odoo.tests import tagged
@@ -49,15 +50,79 @@ class TestPerformanceKpi(PrmPerformanceCommon):
         self.assertEqual(kpis["won_revenue"]["previous"], 5000.0)
         self.assertEqual(kpis["new_customer_count"]["previous"], 1)
         self.assertIsNone(kpis["csat"]["previous"])
-        # median of the Silver memberships of Reseller (A and B)
-        self.assertEqual(kpis["won_revenue"]["median"], 34000.0)
-        self.assertEqual(kpis["win_rate"]["median"], 90.0)
+        # one other Silver membership in Reseller (B): too few for a median
+        self.assertTrue(all(kpi["median"] is None for kpi in kpis.values()))
         self.assertEqual(card["tier"], "Silver")
         self.assertEqual(card["next_tier"], "Gold")
         self.assertEqual(card["certifications"]["valid"], 3)
         self.assertEqual(
             (card["date_from"], card["date_to"]), ("2026-04-01", "2026-06-30")
         )
+
+    def _add_silver_peers(self, revenues):
+        """Silver memberships of Reseller, one won deal and one cost each in Q2."""
+        partners = self.env["res.partner"].create(
+            [{"name": f"Peer {n}", "is_company": True} for n in range(len(revenues))]
+        )
+        peers = self.env["prm.membership"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "program_id": self.program.id,
+                    "state": "active",
+                    "user_id": self.manager.id,
+                }
+                for partner in partners
+            ]
+        )
+        peers.tier_id = self.silver
+        for partner, revenue in zip(partners, revenues, strict=True):
+            self._won_leads(
+                partner, [revenue], closed=date(2026, 5, 2), program=self.program
+            )
+        self.env["prm.partner.cost"].create(
+            [
+                {
+                    "name": "Peer fee",
+                    "membership_id": peer.id,
+                    "amount": 777 * (index + 1),
+                    "date": date(2026, 5, 3),
+                }
+                for index, peer in enumerate(peers)
+            ]
+        )
+        self.env.flush_all()
+        return peers
+
+    def test_scorecard_median_needs_five_other_members(self):
+        # B and 3 peers: 4 other Silver memberships for A, no median at all
+        self._add_silver_peers([1000, 2000, 3000])
+        kpis, _card = self._card(self.membership_a)
+        self.assertTrue(all(kpi["median"] is None for kpi in kpis.values()))
+        # a 5th other member: the median of the 6 (A 48000, B 20000, 1000-4000)
+        self._add_silver_peers([4000])
+        kpis, _card = self._card(self.membership_a)
+        self.assertEqual(kpis["won_revenue"]["median"], 3500.0)
+        self.assertEqual(kpis["won_count"]["median"], 1)
+        # never the peers' costs, CAC or ROI, though every peer has costs
+        for name in ("partner_costs", "cac", "roi"):
+            with self.subTest(kpi=name):
+                self.assertIsNotNone(kpis[name]["value"])
+                self.assertIsNone(kpis[name]["median"])
+        # nor in the rendered scorecard: the median cell of those rows is empty
+        html = str(self.membership_a._prm_scorecard_html(Q2_FROM, Q2_TO))
+        for name, median in (
+            ("won_revenue", "3,500.00"),
+            ("partner_costs", "-"),
+            ("cac", "-"),
+            ("roi", "-"),
+        ):
+            row = html.split(f'data-kpi="{name}"', 1)[1].split("</tr>", 1)[0]
+            cells = re.findall(r'<td class="text-end text-muted">(.*?)</td>', row, re.S)
+            with self.subTest(row=name):
+                self.assertIn(median, cells[-1])
+                if median == "-":
+                    self.assertNotRegex(cells[-1], r"\d")
 
     def test_partner_in_several_programs(self):
         """The deal without program counts in each program of the partner; the

@@ -41,6 +41,46 @@ class TestPerformanceReview(PrmPerformanceCommon):
             review.date_from = date(2026, 1, 1)
         self.assertEqual(review.date_from, Q2_FROM)
 
+    def test_snapshot_shows_no_forbidden_median(self):
+        """A snapshot frozen before the median policy shows no median; a current
+        one never shows the median of peers' costs."""
+        review = self._review()
+        review.action_done()
+        self.assertEqual(review.kpi_snapshot["median_policy"], 5)
+        kpis = [
+            {
+                "name": "won_revenue",
+                "label": "Won revenue",
+                "kind": "amount",
+                "value": 1.0,
+                "previous": None,
+                "median": 4321.0,
+            },
+            {
+                "name": "partner_costs",
+                "label": "Partner costs",
+                "kind": "amount",
+                "value": 2.0,
+                "previous": None,
+                "median": 8765.0,
+            },
+        ]
+        old = dict(review.kpi_snapshot, kpis=kpis)
+        del old["median_policy"]
+        review.with_context(prm_review_freeze=True).kpi_snapshot = old
+        card = review._get_display_card()
+        self.assertEqual([kpi["median"] for kpi in card["kpis"]], [None, None])
+        review.invalidate_recordset(["snapshot_html"])
+        self.assertNotIn("4,321.00", review.snapshot_html)
+        review.with_context(prm_review_freeze=True).kpi_snapshot = dict(
+            old, median_policy=5
+        )
+        card = review._get_display_card()
+        self.assertEqual([kpi["median"] for kpi in card["kpis"]], [4321.0, None])
+        review.invalidate_recordset(["snapshot_html"])
+        self.assertIn("4,321.00", review.snapshot_html)
+        self.assertNotIn("8,765.00", review.snapshot_html)
+
     def test_acknowledge_once_and_only_done(self):
         review = self._review()
         with self.assertRefused("not finished", exception=UserError):
@@ -105,11 +145,16 @@ class TestPerformanceReview(PrmPerformanceCommon):
         # W1 already has one, R1 is not won: only W4
         self.assertEqual(surveys.lead_id, self.w4)
         self.assertEqual(surveys.state, "requested")
-        self.assertTrue(
+        # the link goes by mail to the customer, never to the chatter
+        self.assertFalse(
             surveys.message_ids.filtered(
                 lambda m: "/prm/satisfaction/" in (m.body or "")
             )
         )
+        mail = self.env["mail.mail"].search(
+            [("body_html", "ilike", surveys.sudo().access_token)]
+        )
+        self.assertEqual(mail.email_to, '"Customer 4" <c4@example.com>')
         feedbacks = self.env["prm.partner.feedback"]._request_for_memberships(
             self.membership_a | self.membership_b
         )

@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 from odoo.tests import Form, new_test_user, tagged
 
+from ..tools import tax_id
 from .common import TODAY
 from .common_recruitment import PrmRecruitmentCommon
 
@@ -141,6 +142,9 @@ class TestRecruitment(PrmRecruitmentCommon):
             app._approve()
 
     def test_approval_links_existing_company_and_contact(self):
+        """A recruiter links an application to an existing company: the contact
+        with the same email is found (it already has its portal user, so it is
+        confirmed and nobody new is invited)."""
         self.partner_a.vat = "BE0477472701"
         app = self.env["prm.application"].create(
             self._application_vals(
@@ -150,11 +154,18 @@ class TestRecruitment(PrmRecruitmentCommon):
                 contact_name="Alice",
             )
         )
+        self.assertEqual(app.matched_partner_id, self.partner_a)
+        self.assertEqual(app.match_reason, "vat")
         partners_before = self.env["res.partner"].search_count([])
         users_before = self.env["res.users"].search_count([])
-        membership = app._approve()
+        with self.assertRefused("match an existing company", UserError):
+            app._approve()
+        self.assertEqual(app.kind, "open")
+        membership = app._approve("link")
         self.assertEqual(app.partner_id, self.partner_a)
         self.assertEqual(app.contact_id, self.contact_a)
+        self.assertEqual(app.company_choice, "link")
+        self.assertEqual(app.contact_state, "confirmed")
         self.assertEqual(membership.partner_id, self.partner_a)
         self.assertEqual(membership.tier_id.name, "Affiliate")
         self.assertEqual(self.env["res.partner"].search_count([]), partners_before)
@@ -166,27 +177,31 @@ class TestRecruitment(PrmRecruitmentCommon):
         )
         self._score(again, {self.crit_fit: 5, self.crit_track: 5})
         with self.assertRefused("already a member of the program Reseller"):
-            again._approve()
+            again._approve("link")
         again.invalidate_recordset()
         self.assertEqual(again.kind, "open")
+        self.assertFalse(again.partner_id)
 
     def test_batch_approval_is_set_based(self):
         apps = self.env["prm.application"].create(
             [
                 self._application_vals(
                     name=f"Batch {index}",
-                    vat=f"BE04774727{index:02d}",
+                    vat=self._be_vat(4774800 + index),
                     email=f"boss@batch{index}.test",
                 )
                 for index in range(4)
             ]
         )
+        self.assertFalse(apps.matched_partner_id)
         apps.write({"score_override": True, "score_override_reason": "Bulk campaign"})
         memberships = apps._approve()
         self.assertEqual(len(memberships), 4)
         self.assertEqual(len(memberships.onboarding_step_ids), 12)
         self.assertEqual(len(apps.contact_id.user_ids), 4)
         self.assertEqual(set(apps.mapped("kind")), {"approved"})
+        self.assertEqual(set(apps.mapped("company_choice")), {"new"})
+        self.assertFalse(any(apps.mapped("contact_state")))
 
     # ------------------------------------------------------------------
     # pipeline
@@ -511,3 +526,331 @@ class TestRecruitment(PrmRecruitmentCommon):
             )
             membership.invalidate_recordset()
             self.assertEqual(membership.onboarding_overdue_count, 2)
+
+
+@tagged("post_install", "-at_install")
+class TestRecruitmentCompanyMatch(PrmRecruitmentCommon):
+    """An application never grants access to an existing company by itself:
+    a match is shown, approval needs a choice, linking invites nobody until a
+    partner manager confirms the contact."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.brazil = cls.env.ref("base.br")
+        cls.omega = cls.env["res.partner"].create(
+            {
+                "name": "Omega Ltda",
+                "is_company": True,
+                "vat": "11.444.777/0001-61",
+                "country_id": cls.brazil.id,
+                "child_ids": [
+                    Command.create({"name": "Olga Omega", "email": "olga@omega.test"})
+                ],
+            }
+        )
+        cls.forged = cls.env["prm.application"].create(
+            cls._application_vals(
+                name="Someone Else",
+                vat="BR 11444777000161",
+                country_id=cls.brazil.id,
+                contact_name="Mallory",
+                email="mallory@elsewhere.test",
+                score_override=True,
+                score_override_reason="Test",
+            )
+        )
+
+    def _users_of(self, company):
+        return self.env["res.users"].search(
+            [("partner_id.commercial_partner_id", "=", company.id)]
+        )
+
+    def test_match_by_tax_id_and_mail_domain(self):
+        self.assertEqual(self.forged.vat_normalized, "BR11444777000161")
+        self.assertEqual(self.forged.matched_partner_id, self.omega)
+        self.assertEqual(self.forged.match_reason, "vat")
+        # the tax ID stored without separators nor prefix matches too
+        self.omega.vat = "11444777000161"
+        self.forged.invalidate_recordset(["matched_partner_id"])
+        self.assertEqual(self.forged.matched_partner_id, self.omega)
+        # the mail domain of a contact of the company
+        by_domain = self.env["prm.application"].create(
+            self._application_vals(vat=False, email="new.person@OMEGA.test")
+        )
+        self.assertEqual(by_domain.matched_partner_id, self.omega)
+        self.assertEqual(by_domain.match_reason, "email_domain")
+        # public mail domains match nobody, even if a contact uses one
+        self.omega.child_ids.email = "olga@gmail.com"
+        gmail = self.env["prm.application"].create(
+            self._application_vals(vat=False, email="x@gmail.com")
+        )
+        self.assertFalse(gmail.matched_partner_id)
+        self.assertFalse(self.application.matched_partner_id)
+        # decided applications show no match
+        self.forged._reject(self.reason, send_mail=False)
+        self.assertFalse(self.forged.matched_partner_id)
+
+    def test_forgery_default_approval_grants_nothing(self):
+        users_before = self._users_of(self.omega)
+        # no choice: refused, nothing created
+        with self.assertRefused("match an existing company", UserError):
+            self.forged.with_user(self.prm_user)._approve()
+        wizard = Form(
+            self.env["prm.application.approve"]
+            .with_user(self.prm_user)
+            .with_context(default_application_ids=self.forged.ids)
+        )
+        self.assertEqual(wizard.matched_count, 1)
+        self.assertFalse(wizard.company_choice)
+        self.assertIn("Omega Ltda", wizard.summary)
+        self.assertIn("choose below", wizard.summary)
+        wizard.company_choice = "new"
+        self.assertIn("NEW company Someone Else", wizard.summary)
+        # the approval screen without a choice refuses too
+        wizard = (
+            self.env["prm.application.approve"]
+            .with_user(self.prm_user)
+            .create({"application_ids": self.forged.ids})
+        )
+        with self.assertRefused("Choose to create a new company", UserError):
+            wizard.action_approve()
+        self.assertEqual(self.forged.kind, "open")
+        self.assertFalse(self.forged.partner_id)
+        self.assertEqual(self._users_of(self.omega), users_before)
+        # "create a new company": a separate company, invited on its own
+        membership = self.forged.with_user(self.prm_user)._approve("new")
+        company = self.forged.partner_id
+        self.assertNotEqual(company, self.omega)
+        self.assertEqual(company.name, "Someone Else")
+        self.assertEqual(membership.partner_id, company)
+        self.assertEqual(self.forged.company_choice, "new")
+        self.assertEqual(self._users_of(self.omega), users_before)
+        self.assertFalse(
+            self.env["res.partner"].search(
+                [
+                    ("commercial_partner_id", "=", self.omega.id),
+                    ("email", "=ilike", "mallory@elsewhere.test"),
+                ]
+            )
+        )
+        user = self.forged.contact_id.user_ids
+        self.assertTrue(user._is_portal())
+        self.assertEqual(user.commercial_partner_id, company)
+
+    def test_link_invites_nobody_until_confirmed(self):
+        self.env.ref("portal.mail_template_data_portal_welcome").auto_delete = False
+        mails_before = self.env["mail.mail"].search([])
+        users_before = self.env["res.users"].search_count([])
+        wizard = Form(
+            self.env["prm.application.approve"]
+            .with_user(self.prm_user)
+            .with_context(default_application_ids=self.forged.ids)
+        )
+        wizard.company_choice = "link"
+        self.assertIn(
+            "EXISTING company Omega Ltda, WITHOUT portal access", wizard.summary
+        )
+        action = wizard.save().action_approve()
+        membership = self.forged.membership_id
+        self.assertEqual(action["res_id"], membership.id)
+        self.assertEqual(membership.partner_id, self.omega)
+        self.assertEqual(membership.state, "onboarding")
+        contact = self.forged.contact_id
+        self.assertEqual(contact.parent_id, self.omega)
+        self.assertEqual(contact.email, "mallory@elsewhere.test")
+        self.assertEqual(self.forged.contact_state, "pending")
+        self.assertFalse(contact.with_context(active_test=False).user_ids)
+        self.assertEqual(self.env["res.users"].search_count([]), users_before)
+        self.assertFalse(
+            (self.env["mail.mail"].search([]) - mails_before).filtered(
+                lambda m: m.model == "portal.wizard.user"
+            )
+        )
+        # a recruiter cannot confirm; a partner manager does, and invites
+        with self.assertRefused("Only a partner manager", AccessError):
+            self.forged.with_user(self.prm_user).action_confirm_contact()
+        self.assertFalse(contact.user_ids)
+        self.forged.with_user(self.manager).action_confirm_contact()
+        self.assertEqual(self.forged.contact_state, "confirmed")
+        self.assertEqual(self.forged.contact_confirmed_by_id, self.manager)
+        self.assertTrue(contact.user_ids._is_portal())
+        invitation = (self.env["mail.mail"].search([]) - mails_before).filtered(
+            lambda m: m.model == "portal.wizard.user"
+        )
+        self.assertEqual(len(invitation), 1)
+        self.assertIn("mallory@elsewhere.test", invitation.email_to)
+        with self.assertRefused("not confirmed yet", UserError):
+            self.forged.with_user(self.manager).action_confirm_contact()
+
+    def test_refuse_contact_invites_nobody(self):
+        self.forged._approve("link")
+        self.forged.with_user(self.manager).action_refuse_contact()
+        self.assertEqual(self.forged.contact_state, "refused")
+        self.assertFalse(self.forged.contact_id.user_ids)
+        with self.assertRefused("not confirmed yet", UserError):
+            self.forged.with_user(self.manager).action_confirm_contact()
+        self.assertFalse(self.forged.contact_id.user_ids)
+
+    def test_preset_company_goes_through_confirmation(self):
+        """A company chosen by hand on the application is a link as well."""
+        app = self.env["prm.application"].create(
+            self._application_vals(
+                vat=False,
+                email="paul@p.test",
+                partner_id=self.omega.id,
+                score_override=True,
+                score_override_reason="Test",
+            )
+        )
+        app._approve()
+        self.assertEqual(app.company_choice, "link")
+        self.assertEqual(app.contact_state, "pending")
+        self.assertEqual(app.contact_id.parent_id, self.omega)
+        self.assertFalse(app.contact_id.user_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestApplicationTaxId(PrmRecruitmentCommon):
+    """Tax IDs are validated with python-stdnum, in the model as in the form."""
+
+    def test_normalize_and_validate(self):
+        cases = [
+            ("12.345.678/0001-95", "BR", "BR12345678000195", None),
+            ("BR 11222333000181", "BR", "BR11222333000181", None),
+            ("12.345.678/0001-90", "BR", "BR12345678000190", "cnpj"),
+            ("529.982.247-25", "BR", "BR52998224725", None),
+            ("529.982.247-24", "BR", "BR52998224724", "cpf"),
+            ("1234", "BR", "BR1234", "br"),
+            ("be 0477.472.701", "BE", "BE0477472701", None),
+            ("0477472701", "BE", "BE0477472701", None),
+            ("BE0477472702", "BE", "BE0477472702", "eu"),
+            ("FR40303265045", "BE", "FR40303265045", None),
+            ("094014201", "GR", "EL094014201", None),
+            ("12-3456789", "US", "123456789", None),
+            ("<b>12</b>", "US", "B12B", "generic"),
+            ("", "BR", "", None),
+        ]
+        for value, country, normalized, error in cases:
+            with self.subTest(value=value, country=country):
+                self.assertEqual(tax_id.normalize_tax_id(value, country), normalized)
+                self.assertEqual(tax_id.tax_id_error(value, country), error)
+        self.assertIn(
+            "CNPJ", tax_id.validate_tax_id(self.env, "12.345.678/0001-90", "BR")
+        )
+        self.assertFalse(tax_id.validate_tax_id(self.env, "12.345.678/0001-95", "BR"))
+
+    def test_model_constraint(self):
+        brazil = self.env.ref("base.br")
+        Application = self.env["prm.application"]
+        count = Application.search_count([])
+        with self.assertRefused("This CNPJ is not valid"):
+            Application.create(
+                self._application_vals(vat="12.345.678/0001-90", country_id=brazil.id)
+            )
+        with self.assertRefused("This CPF is not valid"):
+            Application.create(
+                self._application_vals(vat="529.982.247-24", country_id=brazil.id)
+            )
+        with self.assertRefused("not valid for BE"):
+            self.application.vat = "BE0477472702"
+        self.assertEqual(self.application.vat, "BE 0477.472.701")
+        # changing the country re-checks the number
+        self.application.vat = "0477.472.701"
+        self.assertEqual(self.application.vat_normalized, "BE0477472701")
+        with self.assertRefused("A Brazilian tax ID"):
+            self.application.country_id = brazil
+        self.assertEqual(Application.search_count([]), count)
+        app = Application.create(
+            self._application_vals(vat="52998224725", country_id=brazil.id)
+        )
+        self.assertEqual(app.vat_normalized, "BR52998224725")
+
+
+@tagged("post_install", "-at_install")
+class TestApplicationRateLimit(PrmRecruitmentCommon):
+    """The public form's rate limit counts every submission per IPv4 address
+    and per IPv6 /64 network (the address is passed in, as the controller does
+    with the request's remote address)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].set_param(
+            "prm_partner.application_rate_limit", "3"
+        )
+
+    def _post(self, remote_addr, **values):
+        post = {
+            "program_id": str(self.program.id),
+            "name": "Rate Co",
+            "country_id": str(self.belgium.id),
+            "contact_name": "Rita",
+            "email": "rita@rate.test",
+            "company_size": "1",
+            "motivation": "Volume.",
+            **values,
+        }
+        return (
+            self.env["prm.application"]
+            .sudo()
+            ._submit_public_application(post, remote_addr)["status"]
+        )
+
+    def test_networks(self):
+        Attempt = self.env["prm.application.attempt"]
+        self.assertEqual(Attempt._network_of("192.0.2.7"), "192.0.2.7")
+        self.assertEqual(Attempt._network_of("::ffff:192.0.2.7"), "192.0.2.7")
+        self.assertEqual(
+            Attempt._network_of("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64"
+        )
+        self.assertFalse(Attempt._network_of("not an address"))
+        self.assertFalse(Attempt._network_of(False))
+
+    def test_every_submission_counts_ipv4(self):
+        # a created one, a duplicate, an invalid one: three submissions
+        self.assertEqual(self._post("192.0.2.7"), "created")
+        self.assertEqual(self._post("192.0.2.7", contact_name="Again"), "attached")
+        self.assertEqual(self._post("192.0.2.7", email="bad"), "invalid")
+        count = self.env["prm.application"].search_count([])
+        self.assertEqual(self._post("192.0.2.7", email="x@other.test"), "rate_limited")
+        self.assertEqual(self.env["prm.application"].search_count([]), count)
+        # another IPv4 address has its own count
+        self.assertEqual(self._post("192.0.2.8", email="y@yet.test"), "created")
+        attempts = self.env["prm.application.attempt"].search(
+            [("network", "=", "192.0.2.7")]
+        )
+        self.assertEqual(
+            sorted(attempts.mapped("outcome")),
+            ["attached", "created", "invalid", "rate_limited"],
+        )
+        # an hour later the older submissions no longer count
+        attempts.write({"date": datetime(2020, 1, 1)})
+        self.assertEqual(self._post("192.0.2.7", email="z@zed.test"), "created")
+        # the autovacuum forgets old submissions
+        self.env["prm.application.attempt"]._gc_attempts()
+        self.assertFalse(attempts.exists())
+
+    def test_ipv6_counts_per_64(self):
+        for index in range(3):
+            status = self._post(
+                f"2001:db8:1:2::{index + 1}", email=f"v6@site{index}.test"
+            )
+            self.assertIn(status, ("created", "attached"))
+        # another address of the same /64 is refused
+        self.assertEqual(
+            self._post("2001:db8:1:2:ffff:ffff:ffff:fffe", email="n@n.test"),
+            "rate_limited",
+        )
+        # the next /64 is another network
+        self.assertEqual(self._post("2001:db8:1:3::1", email="m@m.test"), "created")
+
+    def test_limit_zero_disables(self):
+        self.env["ir.config_parameter"].set_param(
+            "prm_partner.application_rate_limit", "0"
+        )
+        for index in range(5):
+            self.assertNotEqual(
+                self._post("192.0.2.9", email=f"p{index}@p{index}.test"),
+                "rate_limited",
+            )

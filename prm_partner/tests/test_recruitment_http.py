@@ -1,6 +1,7 @@
 import re
 
-from odoo.tests import HttpCase, tagged
+from odoo.exceptions import UserError
+from odoo.tests import Form, HttpCase, tagged
 from odoo.tools import mute_logger
 
 from .common_recruitment import PrmRecruitmentCommon
@@ -12,6 +13,14 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 class TestRecruitmentHttp(PrmRecruitmentCommon, HttpCase):
     """The public program page and application form, and the portal onboarding
     checklist, through real HTTP requests."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # every submission counts in the rate limit: the tests of the limit set it
+        cls.env["ir.config_parameter"].set_param(
+            "prm_partner.application_rate_limit", "0"
+        )
 
     def _csrf(self, url="/partners/apply"):
         response = self.url_open(url)
@@ -127,6 +136,9 @@ class TestRecruitmentHttp(PrmRecruitmentCommon, HttpCase):
             ("offering", "o" * 2001),
             ("motivation", ""),
             ("motivation", "x" * 5001),
+            ("offering", "a\x00b"),
+            ("name", "Delta\x00Web"),
+            ("vat", "BE0477\x00472701"),
         ]
         before = self._count()
         for field, value in cases:
@@ -158,30 +170,181 @@ class TestRecruitmentHttp(PrmRecruitmentCommon, HttpCase):
         self.assertEqual(self._count(), before)
 
     def test_rate_limit(self):
+        """Every submission from 127.0.0.1 counts: valid, duplicate or invalid."""
         self.env["ir.config_parameter"].set_param(
-            "prm_partner.application_rate_limit", "2"
+            "prm_partner.application_rate_limit", "3"
         )
         before = self._count()
-        for index in range(2):
-            response = self._post(
-                vat=f"FR4030326504{index}",
-                email=f"x@site{index}.test",
-                name=f"Co {index}",
-            )
-            self.assertEqual(response.status_code, 200)
-        response = self._post(vat="FR40303265049", email="x@site9.test")
+        response = self._post(vat="", email="x@site0.test", name="Co 0")
+        self.assertEqual(response.status_code, 200)
+        response = self._post(vat="", email="y@site0.test", name="Co 0 again")
+        self.assertEqual(response.status_code, 200)  # a duplicate
+        response = self._post(vat="BR 12.345.678/0001-90")
+        self.assertEqual(response.status_code, 400)  # invalid
+        response = self._post(vat="", email="x@site9.test")
         self.assertEqual(response.status_code, 429)
         self.assertIn("Too many applications", response.text)
-        self.assertEqual(self._count(), before + 2)
-        # older submissions no longer count
-        self.env.cr.execute(
-            "UPDATE prm_application SET create_date = create_date - interval '2 hours' "
-            "WHERE remote_addr = '127.0.0.1'"
+        self.assertEqual(self._count(), before + 1)
+        attempts = self.env["prm.application.attempt"].search(
+            [("network", "=", "127.0.0.1")]
         )
-        self.env.invalidate_all()
-        response = self._post(vat="FR40303265049", email="x@site9.test")
+        self.assertEqual(
+            sorted(attempts.mapped("outcome")),
+            ["attached", "created", "invalid", "rate_limited"],
+        )
+        # older submissions no longer count
+        attempts.write({"date": "2020-01-01 00:00:00"})
+        response = self._post(vat="", email="x@site9.test")
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(self._count(), before + 3)
+        self.assertEqual(self._count(), before + 2)
+
+    # ------------------------------------------------------------------
+    # tax IDs
+    # ------------------------------------------------------------------
+    def test_brazilian_tax_ids(self):
+        brazil = str(self.env.ref("base.br").id)
+        before = self._count()
+        for vat, message in (
+            ("12.345.678/0001-90", "This CNPJ is not valid"),
+            ("529.982.247-24", "This CPF is not valid"),
+            ("123.456", "A Brazilian tax ID is a CNPJ (14 digits) or a CPF"),
+        ):
+            with self.subTest(vat=vat):
+                response = self._post(vat=vat, country_id=brazil)
+                self.assertEqual(response.status_code, 400)
+                self.assertIn('data-field="vat"', response.text)
+                self.assertIn(message, response.text)
+                self.assertIn(f'value="{vat}"', response.text)
+        self.assertEqual(self._count(), before)
+        for index, vat in enumerate(("12.345.678/0001-95", "529.982.247-25")):
+            response = self._post(
+                vat=vat, country_id=brazil, email=f"ok@br{index}.test"
+            )
+            self.assertEqual(response.status_code, 200)
+            self.assertIn("o_prm_apply_thanks", response.text)
+        apps = self.env["prm.application"].search([], order="id desc", limit=2)
+        self.assertEqual(
+            apps.mapped("vat_normalized"), ["BR52998224725", "BR12345678000195"]
+        )
+
+    def test_eu_vat_checked(self):
+        before = self._count()
+        response = self._post(vat="BE0477472702")
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("This VAT number is not valid for BE", response.text)
+        self.assertEqual(self._count(), before)
+        response = self._post(vat="0477.472.701")  # Belgium: prefix added
+        self.assertEqual(response.status_code, 200)
+        app = self.env["prm.application"].search([], order="id desc", limit=1)
+        self.assertEqual(app.vat_normalized, "BE0477472701")
+
+    # ------------------------------------------------------------------
+    # the forgery: an applicant with an existing company's tax ID
+    # ------------------------------------------------------------------
+    def _forge(self):
+        """Give Partner A a CNPJ and apply with it under another name and mail."""
+        brazil = self.env.ref("base.br")
+        self.partner_a.write({"vat": "33.444.555/0001-81", "country_id": brazil.id})
+        agreement = self.env["prm.agreement"].create(
+            {
+                "title": "Partner A agreement",
+                "partner_id": self.partner_a.id,
+                "program_id": self.program.id,
+                "user_id": self.manager.id,
+                "date_start": "2026-01-01",
+                "date_end": "2026-12-31",
+            }
+        )
+        response = self._post(
+            name="Totally Not A",
+            vat="33444555000181",
+            country_id=str(brazil.id),
+            contact_name="Mallory",
+            email="mallory@forger.test",
+        )
+        self.assertEqual(response.status_code, 200)
+        app = self.env["prm.application"].search([], order="id desc", limit=1)
+        self.assertEqual(app.email, "mallory@forger.test")
+        app.write({"score_override": True, "score_override_reason": "Test"})
+        return app, agreement
+
+    def _no_access_to_partner_a(self, agreement):
+        """Mallory has no user under Partner A; logged in (if she has a user at
+        all) she reads nothing of Partner A."""
+        users = self.env["res.users"].search([("login", "=", "mallory@forger.test")])
+        self.assertNotEqual(users.commercial_partner_id, self.partner_a)
+        self.assertFalse(
+            self.env["res.users"].search(
+                [
+                    ("partner_id.commercial_partner_id", "=", self.partner_a.id),
+                    ("login", "=", "mallory@forger.test"),
+                ]
+            )
+        )
+        if not users:
+            return
+        users.password = "mallory-password"
+        self.authenticate("mallory@forger.test", "mallory-password")
+        for url in (
+            f"/my/agreements/{agreement.id}",
+            f"/my/memberships/{self.membership_a.id}",
+        ):
+            response = self.url_open(url)
+            self.assertNotIn("Partner A", response.text, url)
+        response = self.url_open("/my/agreements")
+        self.assertNotIn("Partner A agreement", response.text)
+        self.assertFalse(
+            self.env["prm.agreement"]
+            .with_user(users)
+            .search([("partner_id", "=", self.partner_a.id)])
+        )
+        self.assertFalse(
+            self.env["prm.membership"]
+            .with_user(users)
+            .search([("partner_id", "=", self.partner_a.id)])
+        )
+
+    def test_forged_tax_id_default_approval(self):
+        app, agreement = self._forge()
+        self.assertEqual(app.matched_partner_id, self.partner_a)
+        self.assertEqual(app.match_reason, "vat")
+        # the approval screen, left as it opens, refuses
+        action = app.with_user(self.prm_user).action_approve()
+        self.assertEqual(action["res_model"], "prm.application.approve")
+        wizard = Form(
+            self.env["prm.application.approve"]
+            .with_user(self.prm_user)
+            .with_context(action["context"])
+        )
+        self.assertIn("Partner A Co", wizard.summary)
+        with self.assertRaises(UserError):
+            self.env["prm.application.approve"].with_user(self.prm_user).create(
+                {"application_ids": app.ids}
+            ).action_approve()
+        with self.assertRaises(UserError):
+            app.with_user(self.prm_user)._approve()
+        self.assertEqual(app.kind, "open")
+        self._no_access_to_partner_a(agreement)
+        # "create a new company": Mallory gets her own company, nothing of A
+        wizard.company_choice = "new"
+        wizard.save().action_approve()
+        self.assertEqual(app.kind, "approved")
+        self.assertNotEqual(app.partner_id, self.partner_a)
+        self._no_access_to_partner_a(agreement)
+
+    def test_forged_tax_id_link_waits_for_confirmation(self):
+        app, agreement = self._forge()
+        # Partner A is a member of Reseller already: apply to another program
+        app.program_id = self.program_referral
+        app._approve("link")
+        self.assertEqual(app.partner_id, self.partner_a)
+        self.assertEqual(app.contact_id.parent_id, self.partner_a)
+        self.assertEqual(app.contact_state, "pending")
+        self._no_access_to_partner_a(agreement)
+        app.with_user(self.manager).action_confirm_contact()
+        user = app.contact_id.user_ids
+        self.assertEqual(user.login, "mallory@forger.test")
+        self.assertEqual(user.commercial_partner_id, self.partner_a)
 
     def test_duplicate_attached(self):
         before = self._count()

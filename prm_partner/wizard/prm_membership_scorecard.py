@@ -24,6 +24,11 @@ class PrmMembershipScorecard(models.TransientModel):
         compute="_compute_scorecard_html", sanitize=False, readonly=True
     )
 
+    @api.constrains("membership_id")
+    def _check_membership_access(self):
+        """A PRM user opens the scorecards of the partners it manages only."""
+        self.membership_id._prm_check_scorecard_access()
+
     @api.depends("period", "date_ref")
     def _compute_dates(self):
         for wizard in self:
@@ -48,6 +53,7 @@ class PrmMembershipScorecard(models.TransientModel):
 
     def action_print(self):
         self.ensure_one()
+        self.membership_id._prm_check_scorecard_access()
         return self.env.ref("prm_partner.action_report_prm_scorecard").report_action(
             self.membership_id,
             data={
@@ -58,6 +64,7 @@ class PrmMembershipScorecard(models.TransientModel):
 
     def action_start_review(self):
         self.ensure_one()
+        self.membership_id._prm_check_scorecard_access()
         review = self.env["prm.partner.review"].create(
             {
                 "membership_id": self.membership_id.id,
