@@ -100,7 +100,7 @@ FORMS = {
         "fields": {
             "stage_id": "id",
             "expected_revenue": "number",
-            "probability": "number",
+            "date_deadline": "date",
             "activity_date": "date",
             "note": "text",
             "outcome": "choice",
