@@ -2,7 +2,7 @@
     "name": "Partner Relationship Management",
     "summary": "Recruit, tier, certify and measure channel partners; "
     "partner programs with automatic tiering and a partner portal",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Partner Relationship",
     "website": "https://github.com/prm-partner/prm_partner",
     "author": "prm_partner developers",

@@ -28,16 +28,18 @@ def _headings(text):
 
 
 def _list_spacing(text):
-    """reStructuredText needs a blank line before a list that follows a paragraph."""
-    lines, out = text.split("\n"), []
-    for line in lines:
-        previous = out[-1] if out else ""
-        if (
-            line.startswith("- ")
-            and previous.strip()
-            and not previous.startswith(("- ", "  "))
-        ):
-            out.append("")
+    """reStructuredText needs a blank line before a list that follows a paragraph,
+    and around a nested list (where the indentation of the bullets changes)."""
+    out, bullet_indent = [], None
+    for line in text.split("\n"):
+        stripped = line.lstrip()
+        indent = len(line) - len(stripped)
+        if stripped.startswith("- "):
+            if out and out[-1].strip() and indent != bullet_indent:
+                out.append("")
+            bullet_indent = indent
+        elif stripped and indent == 0:
+            bullet_indent = None
         out.append(line)
     return "\n".join(out)
 
