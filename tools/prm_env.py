@@ -34,7 +34,14 @@ REPO = Path(__file__).resolve().parent.parent
 MODULE = "prm_partner"
 ODOO_GIT_URL = "https://github.com/odoo/odoo.git"
 # wkhtmltopdf: Odoo prints every PDF (agreements, scorecards, signing) with it
-APT_PACKAGES = ["libldap2-dev", "libsasl2-dev", "libpq-dev", "gcc", "git", "wkhtmltopdf"]
+APT_PACKAGES = [
+    "libldap2-dev",
+    "libsasl2-dev",
+    "libpq-dev",
+    "gcc",
+    "git",
+    "wkhtmltopdf",
+]
 PG_OS_USER_DEFAULT = "prm_pg"
 
 
