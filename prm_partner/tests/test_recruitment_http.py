@@ -314,7 +314,7 @@ class TestRecruitmentHttp(PrmRecruitmentCommon, HttpCase):
         wizard = Form(
             self.env["prm.application.approve"]
             .with_user(self.prm_user)
-            .with_context(action["context"])
+            .with_context(**action["context"])
         )
         self.assertIn("Partner A Co", wizard.summary)
         with self.assertRaises(UserError):
