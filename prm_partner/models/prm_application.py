@@ -992,50 +992,49 @@ class PrmApplication(models.Model):
         belongs to the existing company and invite it to the portal."""
         self._check_contact_confirmer()
         self._invite_to_portal()
-        self.write(
-            {
-                "contact_state": "confirmed",
-                "contact_confirmed_by_id": self.env.user.id,
-                "date_contact_confirmed": fields.Datetime.now(),
-            }
+        self._record_contact_decision(
+            "confirmed",
+            lambda app: self.env._(
+                "%(user)s confirmed %(contact)s as a contact of %(company)s: "
+                "portal invitation sent to %(email)s.",
+                user=self.env.user.name,
+                contact=app.contact_id.display_name,
+                company=app.partner_id.display_name,
+                email=app.contact_id.email,
+            ),
         )
-        for application in self:
-            application.message_post(
-                body=self.env._(
-                    "%(user)s confirmed %(contact)s as a contact of %(company)s: "
-                    "portal invitation sent to %(email)s.",
-                    user=self.env.user.name,
-                    contact=application.contact_id.display_name,
-                    company=application.partner_id.display_name,
-                    email=application.contact_id.email,
-                ),
-                message_type="notification",
-            )
         return True
 
     def action_refuse_contact(self):
         """Button (partner managers): the applicant does not belong to the
         existing company; nobody is invited (archive the contact if needed)."""
         self._check_contact_confirmer()
+        self._record_contact_decision(
+            "refused",
+            lambda app: self.env._(
+                "%(user)s refused %(contact)s as a contact of %(company)s: "
+                "nobody is invited to the portal.",
+                user=self.env.user.name,
+                contact=app.contact_id.display_name,
+                company=app.partner_id.display_name,
+            ),
+        )
+        return True
+
+    def _record_contact_decision(self, state, message):
+        """Store who decided on the linked contact and when, and post
+        ``message(application)`` on each application."""
         self.write(
             {
-                "contact_state": "refused",
+                "contact_state": state,
                 "contact_confirmed_by_id": self.env.user.id,
                 "date_contact_confirmed": fields.Datetime.now(),
             }
         )
         for application in self:
             application.message_post(
-                body=self.env._(
-                    "%(user)s refused %(contact)s as a contact of %(company)s: "
-                    "nobody is invited to the portal.",
-                    user=self.env.user.name,
-                    contact=application.contact_id.display_name,
-                    company=application.partner_id.display_name,
-                ),
-                message_type="notification",
+                body=message(application), message_type="notification"
             )
-        return True
 
     def _invite_to_portal(self):
         """Grant portal access to the contacts that have no user yet, the way the
