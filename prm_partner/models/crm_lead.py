@@ -166,19 +166,26 @@ class CrmLead(models.Model):
 
     def _prm_unfollow_former_partners(self, before):
         """A lead that leaves a partner company (reassigned or unassigned) is no
-        longer followed by that company's people.
+        longer followed by that company's people (one search, one unlink, as
+        ``message_unsubscribe`` does).
 
         :param before: ``{lead id: the partner company assigned before}``
         """
-        for lead in self:
-            former = before.get(lead.id)
-            if not former or former == lead.partner_assigned_id:
-                continue
-            followers = lead.sudo().message_partner_ids.filtered(
-                lambda p, f=former: p.commercial_partner_id == f
+        left = self.filtered(
+            lambda lead: (
+                before.get(lead.id) and before[lead.id] != lead.partner_assigned_id
             )
-            if followers:
-                lead.sudo().message_unsubscribe(partner_ids=followers.ids)
+        )
+        if not left:
+            return
+        followers = (
+            self.env["mail.followers"]
+            .sudo()
+            .search([("res_model", "=", self._name), ("res_id", "in", left.ids)])
+        )
+        followers.filtered(
+            lambda f: f.partner_id.commercial_partner_id == before[f.res_id]
+        ).unlink()
 
     # ------------------------------------------------------------------
     # DISTRIBUTION

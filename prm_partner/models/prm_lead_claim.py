@@ -97,12 +97,11 @@ class PrmLeadClaim(models.Model):
 
     @api.depends("lead_id", "outcome")
     def _compute_display_name(self):
-        labels = dict(self._fields["outcome"]._description_selection(self.env))
         for claim in self:
             claim.display_name = self.env._(
                 "%(lead)s: claimed %(outcome)s",
                 lead=claim.lead_id.name or "",
-                outcome=labels.get(claim.outcome, ""),
+                outcome=claim._prm_outcome_label(),
             )
 
     @api.constrains("expected_revenue")

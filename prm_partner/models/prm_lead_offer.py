@@ -7,6 +7,16 @@ from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tools import SQL
 
+# the lead's fields an offer keeps as they were when offered
+SNAPSHOT_FIELDS = (
+    "snapshot_name",
+    "snapshot_customer",
+    "snapshot_city",
+    "snapshot_country_id",
+    "snapshot_expected_revenue",
+    "snapshot_description",
+)
+
 
 class PrmLeadOffer(models.Model):
     """A lead offered to one partner company, to accept or decline before a
@@ -178,9 +188,10 @@ class PrmLeadOffer(models.Model):
     )
     def _compute_lead_shown(self):
         for offer in self:
-            vals = self._prm_snapshot_vals(offer.lead_id)
-            if not offer._prm_shows_live_lead():
-                vals = {key: offer[key] for key in vals}
+            if offer._prm_shows_live_lead():
+                vals = self._prm_snapshot_vals(offer.lead_id)
+            else:
+                vals = {key: offer[key] for key in SNAPSHOT_FIELDS}
             offer.lead_name = vals["snapshot_name"]
             offer.lead_customer = vals["snapshot_customer"]
             offer.lead_city = vals["snapshot_city"]
@@ -388,12 +399,7 @@ class PrmLeadOffer(models.Model):
         for offer in self:
             lead = offer.lead_id.sudo()
             assigned = lead.partner_assigned_id
-            if (
-                not lead.active
-                or (lead.probability or 0) >= 100
-                or lead.stage_id.is_won
-                or (assigned and assigned != offer.partner_id)
-            ):
+            if not lead._prm_is_open() or (assigned and assigned != offer.partner_id):
                 raise UserError(
                     self.env._(
                         "%(lead)s is no longer available: it can no longer be "
